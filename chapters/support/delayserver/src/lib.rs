@@ -235,7 +235,11 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         Err(refusal) => {
             log::info!("refused a request: {}", refusal.reason);
-            respond(&mut stream, refusal.status, &format!("{}\n", refusal.reason))
+            respond(
+                &mut stream,
+                refusal.status,
+                &format!("{}\n", refusal.reason),
+            )
         }
     }
 }
@@ -386,10 +390,19 @@ mod tests {
     #[test]
     fn refuses_malformed_requests() {
         for (input, expect) in [
-            ("GET /abc/x HTTP/1.1\r\n\r\n", "is not /<milliseconds>/<text>"),
+            (
+                "GET /abc/x HTTP/1.1\r\n\r\n",
+                "is not /<milliseconds>/<text>",
+            ),
             ("GET /100 HTTP/1.1\r\n\r\n", "is not /<milliseconds>/<text>"),
-            ("GET 100/x HTTP/1.1\r\n\r\n", "is not /<milliseconds>/<text>"),
-            ("GET /-5/x HTTP/1.1\r\n\r\n", "is not /<milliseconds>/<text>"),
+            (
+                "GET 100/x HTTP/1.1\r\n\r\n",
+                "is not /<milliseconds>/<text>",
+            ),
+            (
+                "GET /-5/x HTTP/1.1\r\n\r\n",
+                "is not /<milliseconds>/<text>",
+            ),
             ("GET //x HTTP/1.1\r\n\r\n", "is not /<milliseconds>/<text>"),
             ("GET /99999999/x HTTP/1.1\r\n\r\n", "is over 60000 ms"),
             ("GET /1/x HTTP/2\r\n\r\n", "unsupported protocol"),
@@ -411,6 +424,11 @@ mod tests {
     fn refuses_an_overlong_head() {
         let mut head = b"GET /1/x HTTP/1.1\r\nX: ".to_vec();
         head.resize(MAX_HEAD_BYTES + 10, b'a');
-        assert!(parse_request(&head).unwrap_err().reason.contains("longer than"));
+        assert!(
+            parse_request(&head)
+                .unwrap_err()
+                .reason
+                .contains("longer than")
+        );
     }
 }

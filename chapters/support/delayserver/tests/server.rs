@@ -1,6 +1,8 @@
 //! The delay server over real sockets: answers, delays, malformed requests,
 //! concurrency and shutdown.
 
+#![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
+
 use delayserver::DelayServer;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -17,7 +19,10 @@ fn exchange(server: &DelayServer, raw: &[u8]) -> String {
 }
 
 fn get(server: &DelayServer, path: &str) -> String {
-    exchange(server, format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes())
+    exchange(
+        server,
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes(),
+    )
 }
 
 fn body(response: &str) -> &str {
@@ -114,5 +119,8 @@ fn binding_a_used_port_explains_itself() {
     let err = DelayServer::bind(first.addr()).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("cannot listen on"), "{message}");
-    assert!(message.contains("another program is using that port"), "{message}");
+    assert!(
+        message.contains("another program is using that port"),
+        "{message}"
+    );
 }

@@ -1,0 +1,568 @@
+//! The book checker: the gate that makes "shown = tested" mechanical.
+//!
+//! mdBook renders a missing anchor as an empty code block and a missing file as
+//! raw `{{#include}}` text, and exits 0 either way. This crate reads the book's
+//! Markdown and the files it includes and reports, as `path:line: message`:
+//!
+//! * a ```` ```rust ```` block with anything but `{{#include}}` /
+//!   `{{#rustdoc_include}}` lines in it (code must come from a chapter crate);
+//! * an include of a file that does not exist, or that lies outside `chapters/`
+//!   and `corofy/`;
+//! * an anchor that is missing, has no `ANCHOR_END`, or has nothing in it;
+//! * a line-range include (`file.rs:10:20`): anchors only;
+//! * an output block (```` ```text ````, ```` ```console ````, ```` ```output ````
+//!   or no language) that is not an include of a transcript a test checks: a file
+//!   in `chapters/<chapter>/expected/` of a chapter whose `tests/transcripts.rs`
+//!   calls `transcript::check_chapter` (see the `transcript` crate);
+//! * a chapter crate that no page includes anything from (`chapters/support/`
+//!   is exempt);
+//! * an image that does not exist, and a `{{#...}}` directive mdBook would not
+//!   expand the way we want (unknown, misspelt or `playground`).
+
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::LazyLock;
+
+/// One problem, located in a file of the repository.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    /// Relative to the repository root.
+    pub path: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+    }
+}
+
+/// What a clean run looked at, for the summary line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub pages: usize,
+    pub includes: usize,
+    pub transcripts: usize,
+}
+
+/// Languages whose blocks show a program's output.
+const OUTPUT_LANGUAGES: &[&str] = &["", "text", "txt", "console", "output", "plain"];
+/// Folders (relative to the root) that code may be included from.
+const INCLUDE_ROOTS: &[&str] = &["chapters", "corofy"];
+/// The file that makes a chapter's `expected/` transcripts tested.
+const TRANSCRIPT_TEST: &str = "tests/transcripts.rs";
+
+static DIRECTIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\\?\{\{\s*#([A-Za-z_]+)\s*([^}]*)\}\}").expect("valid regex"));
+static ANY_DIRECTIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\{\s*#").expect("valid regex"));
+static ANCHOR_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"ANCHOR:\s*([\w-]+)").expect("valid regex"));
+static ANCHOR_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"ANCHOR_END:\s*([\w-]+)").expect("valid regex"));
+static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img\s[^>]*src="([^"]+)""#).expect("valid regex")
+});
+
+/// Checks the book under `root/book/src` against the files under `root`.
+pub fn check(root: &Path) -> io::Result<(Vec<Diagnostic>, Stats)> {
+    let mut checker = Checker {
+        root: root.to_path_buf(),
+        diagnostics: Vec::new(),
+        stats: Stats::default(),
+        included_crates: BTreeSet::new(),
+        anchor_files_checked: BTreeSet::new(),
+    };
+    let src = root.join("book/src");
+    if !src.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{} is not a directory; run book-check from the repository root",
+                src.display()
+            ),
+        ));
+    }
+    for page in markdown_files(&src)? {
+        checker.check_page(&page)?;
+    }
+    checker.check_every_chapter_is_shown()?;
+    checker.diagnostics.sort();
+    checker.diagnostics.dedup();
+    Ok((checker.diagnostics, checker.stats))
+}
+
+fn markdown_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Resolves `.` and `..` without touching the file system, so that a path to a
+/// missing file can still be judged inside or outside the allowed folders.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A fenced code block being read.
+struct Fence {
+    marker: char,
+    width: usize,
+    language: String,
+    line: usize,
+    /// Lines that are include directives.
+    includes: usize,
+    /// Whether any line of the body is not blank.
+    has_text: bool,
+}
+
+impl Fence {
+    fn is_rust(&self) -> bool {
+        self.language.starts_with("rust")
+    }
+    fn is_output(&self) -> bool {
+        OUTPUT_LANGUAGES.contains(&self.language.as_str())
+    }
+}
+
+/// `(marker, width, info)` when `line` opens or closes a fence.
+fn fence_marker(line: &str) -> Option<(char, usize, &str)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let trimmed = &line[indent..];
+    let marker = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let width = trimmed.chars().take_while(|c| *c == marker).count();
+    (width >= 3).then(|| (marker, width, trimmed[width..].trim()))
+}
+
+/// The parsed argument of an include directive.
+enum Selection<'a> {
+    Whole,
+    Anchor(&'a str),
+    Lines,
+}
+
+fn parse_include_argument(argument: &str) -> (&str, Selection<'_>) {
+    let mut parts = argument.split(':');
+    let path = parts.next().unwrap_or_default().trim();
+    let rest: Vec<&str> = parts.map(str::trim).collect();
+    let selection = match rest.as_slice() {
+        [] => Selection::Whole,
+        [anchor] if !anchor.is_empty() && !anchor.bytes().all(|b| b.is_ascii_digit()) => {
+            Selection::Anchor(anchor)
+        }
+        _ => Selection::Lines,
+    };
+    (path, selection)
+}
+
+struct Checker {
+    root: PathBuf,
+    diagnostics: Vec<Diagnostic>,
+    stats: Stats,
+    /// Chapter folder names that some page includes from.
+    included_crates: BTreeSet<String>,
+    anchor_files_checked: BTreeSet<PathBuf>,
+}
+
+impl Checker {
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
+    }
+
+    fn report(&mut self, path: &Path, line: usize, message: impl Into<String>) {
+        let path = self.relative(path);
+        self.diagnostics.push(Diagnostic {
+            path,
+            line,
+            message: message.into(),
+        });
+    }
+
+    fn check_page(&mut self, page: &Path) -> io::Result<()> {
+        self.stats.pages += 1;
+        let text = std::fs::read_to_string(page)?;
+        let mut fence: Option<Fence> = None;
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            match (&mut fence, fence_marker(line)) {
+                (None, Some((marker, width, info))) => {
+                    let language = info
+                        .split(|c: char| c == ',' || c.is_whitespace())
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    fence = Some(Fence {
+                        marker,
+                        width,
+                        language,
+                        line: number,
+                        includes: 0,
+                        has_text: false,
+                    });
+                    continue;
+                }
+                (Some(open), Some((marker, width, info)))
+                    if marker == open.marker && width >= open.width && info.is_empty() =>
+                {
+                    let closed = fence.take().expect("a fence is open");
+                    self.check_block_end(page, &closed);
+                    continue;
+                }
+                _ => {}
+            }
+            let is_directive_line = self.check_directives(page, number, line, fence.as_ref());
+            if let Some(open) = &mut fence {
+                open.has_text |= !line.trim().is_empty();
+                if is_directive_line {
+                    open.includes += 1;
+                } else if !line.trim().is_empty() {
+                    if open.is_rust() {
+                        self.report(
+                            page,
+                            number,
+                            "Rust typed into the page: a ```rust block may only hold \
+                             {{#include file:anchor}} lines from a chapter crate",
+                        );
+                    } else if open.is_output() {
+                        self.report(
+                            page,
+                            number,
+                            "output typed into the page: include a transcript from \
+                             chapters/<chapter>/expected/ that the chapter's \
+                             tests/transcripts.rs checks (use ```sh for commands)",
+                        );
+                    }
+                }
+            } else {
+                self.check_images(page, number, line);
+            }
+        }
+        if let Some(open) = fence {
+            self.report(page, open.line, "code block is never closed");
+        }
+        Ok(())
+    }
+
+    fn check_block_end(&mut self, page: &Path, block: &Fence) {
+        if !block.has_text && (block.is_rust() || block.is_output()) {
+            let what = if block.is_rust() { "```rust" } else { "output" };
+            self.report(
+                page,
+                block.line,
+                format!("empty {what} block: it renders as an empty box"),
+            );
+        }
+    }
+
+    /// Checks every directive on the line; returns true when the line consists
+    /// of one include directive and nothing else.
+    fn check_directives(
+        &mut self,
+        page: &Path,
+        number: usize,
+        line: &str,
+        fence: Option<&Fence>,
+    ) -> bool {
+        let mut matched_spans = Vec::new();
+        let mut only_include = false;
+        for capture in DIRECTIVE.captures_iter(line) {
+            let whole = capture.get(0).expect("group 0 always matches");
+            matched_spans.push(whole.start());
+            if whole.as_str().starts_with('\\') {
+                continue; // escaped: mdBook prints it literally
+            }
+            let name = &capture[1];
+            let argument = capture[2].trim();
+            match name {
+                "include" | "rustdoc_include" => {
+                    self.check_include(page, number, argument, fence);
+                    only_include = line.trim() == whole.as_str();
+                }
+                "title" => {}
+                "playground" => self.report(
+                    page,
+                    number,
+                    "{{#playground}} makes a runnable block, but our code needs crates \
+                     the playground lacks: use {{#include file:anchor}}",
+                ),
+                other => self.report(
+                    page,
+                    number,
+                    format!(
+                        "unknown directive {{{{#{other}}}}}: mdBook would leave it as raw text"
+                    ),
+                ),
+            }
+        }
+        for stray in ANY_DIRECTIVE.find_iter(line) {
+            let escaped = stray.start() > 0 && line.as_bytes()[stray.start() - 1] == b'\\';
+            if !escaped && !matched_spans.iter().any(|&s| s == stray.start()) {
+                self.report(
+                    page,
+                    number,
+                    "malformed {{#...}} directive: mdBook would leave it as raw text",
+                );
+            }
+        }
+        only_include
+    }
+
+    fn check_include(&mut self, page: &Path, number: usize, argument: &str, fence: Option<&Fence>) {
+        self.stats.includes += 1;
+        let (relative, selection) = parse_include_argument(argument);
+        let base = page.parent().unwrap_or(Path::new(""));
+        let target = normalise(&base.join(relative));
+        let shown = self.relative(&target);
+        let inside = INCLUDE_ROOTS
+            .iter()
+            .any(|allowed| target.starts_with(self.root.join(allowed)));
+        if !inside {
+            self.report(
+                page,
+                number,
+                format!(
+                    "includes {}, which is outside chapters/ and corofy/: pages may only \
+                     show code that a crate compiles",
+                    shown.display()
+                ),
+            );
+            return;
+        }
+        if !target.is_file() {
+            self.report(
+                page,
+                number,
+                format!("included file {} does not exist", shown.display()),
+            );
+            return;
+        }
+        if let Some(chapter) = shown.iter().nth(1).and_then(|c| c.to_str())
+            && shown.starts_with("chapters")
+        {
+            self.included_crates.insert(chapter.to_string());
+        }
+        if fence.is_some_and(Fence::is_output) {
+            self.check_transcript(page, number, &shown);
+        }
+        let contents = match std::fs::read_to_string(&target) {
+            Ok(contents) => contents,
+            Err(e) => {
+                self.report(
+                    page,
+                    number,
+                    format!("cannot read {}: {e}", shown.display()),
+                );
+                return;
+            }
+        };
+        self.check_anchors_balanced(&target, &contents);
+        match selection {
+            Selection::Whole => {}
+            Selection::Lines => self.report(
+                page,
+                number,
+                format!(
+                    "line-range include {{{{#include {argument}}}}}: line numbers break \
+                     silently when the code moves; mark the lines with ANCHOR/ANCHOR_END \
+                     and include by anchor name"
+                ),
+            ),
+            Selection::Anchor(anchor) => {
+                if let Err(problem) = anchored_text(&contents, anchor) {
+                    self.report(
+                        page,
+                        number,
+                        format!("anchor `{anchor}` in {}: {problem}", shown.display()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_transcript(&mut self, page: &Path, number: usize, shown: &Path) {
+        let parts: Vec<_> = shown.iter().filter_map(|c| c.to_str()).collect();
+        let explanation = "transcripts live in chapters/<chapter>/expected/*.txt and are \
+                           compared with the program's output by that chapter's \
+                           tests/transcripts.rs";
+        let ["chapters", chapter, "expected", file] = parts.as_slice() else {
+            self.report(
+                page,
+                number,
+                format!(
+                    "output block includes {}, which is not a transcript ({explanation})",
+                    shown.display()
+                ),
+            );
+            return;
+        };
+        let test = self
+            .root
+            .join("chapters")
+            .join(chapter)
+            .join(TRANSCRIPT_TEST);
+        let tested = std::fs::read_to_string(&test)
+            .is_ok_and(|t| t.contains("check_chapter") && t.contains(&format!("\"{file}\"")));
+        if tested {
+            self.stats.transcripts += 1;
+        } else {
+            self.report(
+                page,
+                number,
+                format!(
+                    "output block includes {}, but chapters/{chapter}/{TRANSCRIPT_TEST} does \
+                     not check it ({explanation})",
+                    shown.display()
+                ),
+            );
+        }
+    }
+
+    /// Every `ANCHOR: x` in an included file has an `ANCHOR_END: x` after it.
+    fn check_anchors_balanced(&mut self, file: &Path, contents: &str) {
+        if !self.anchor_files_checked.insert(file.to_path_buf()) {
+            return;
+        }
+        let mut open: BTreeMap<String, usize> = BTreeMap::new();
+        for (index, line) in contents.lines().enumerate() {
+            if let Some(end) = ANCHOR_END.captures(line) {
+                if open.remove(&end[1]).is_none() {
+                    self.report(
+                        file,
+                        index + 1,
+                        format!(
+                            "ANCHOR_END: {} has no ANCHOR: {} before it",
+                            &end[1], &end[1]
+                        ),
+                    );
+                }
+            } else if let Some(start) = ANCHOR_START.captures(line)
+                && let Some(previous) = open.insert(start[1].to_string(), index + 1)
+            {
+                self.report(
+                    file,
+                    previous,
+                    format!(
+                        "ANCHOR: {} is opened again before its ANCHOR_END",
+                        &start[1]
+                    ),
+                );
+            }
+        }
+        for (name, line) in open {
+            self.report(
+                file,
+                line,
+                format!("ANCHOR: {name} has no ANCHOR_END: {name} (unbalanced anchor)"),
+            );
+        }
+    }
+
+    fn check_images(&mut self, page: &Path, number: usize, line: &str) {
+        for capture in IMAGE.captures_iter(line) {
+            let Some(src) = capture.get(1).or(capture.get(2)) else {
+                continue;
+            };
+            let src = src.as_str();
+            if src.contains("://") || src.starts_with("data:") {
+                self.report(
+                    page,
+                    number,
+                    format!("image {src} is not a committed file: the book must work offline"),
+                );
+                continue;
+            }
+            let target = normalise(&page.parent().unwrap_or(Path::new("")).join(src));
+            if !target.is_file() {
+                let shown = self.relative(&target);
+                self.report(
+                    page,
+                    number,
+                    format!("image {} does not exist", shown.display()),
+                );
+            }
+        }
+    }
+
+    fn check_every_chapter_is_shown(&mut self) -> io::Result<()> {
+        let chapters = self.root.join("chapters");
+        if !chapters.is_dir() {
+            return Ok(());
+        }
+        let mut entries: Vec<_> = std::fs::read_dir(&chapters)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for dir in entries {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let manifest = dir.join("Cargo.toml");
+            if name == "support" || !manifest.is_file() || self.included_crates.contains(name) {
+                continue;
+            }
+            self.report(
+                &manifest,
+                1,
+                "no page includes anything from this chapter crate: its code is never shown",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The lines between `ANCHOR: name` and `ANCHOR_END: name`, or why there are none.
+pub fn anchored_text(contents: &str, name: &str) -> Result<String, &'static str> {
+    let mut inside = false;
+    let mut text = String::new();
+    for line in contents.lines() {
+        if let Some(end) = ANCHOR_END.captures(line) {
+            if inside && &end[1] == name {
+                return if text.trim().is_empty() {
+                    Err("it is empty")
+                } else {
+                    Ok(text)
+                };
+            }
+        } else if let Some(start) = ANCHOR_START.captures(line) {
+            if &start[1] == name {
+                inside = true;
+            }
+        } else if inside {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    if inside {
+        Err("it has no ANCHOR_END")
+    } else {
+        Err("no such anchor (mdBook would show an empty block)")
+    }
+}

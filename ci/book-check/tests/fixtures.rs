@@ -1,0 +1,291 @@
+//! The checker against small fixture books: the clean one passes, and each kind
+//! of mistake, made once in a copy of it, is reported with the right file, line
+//! and message.
+
+#![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/clean");
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of the clean fixture with `edits` applied: `(path, Some(text))`
+/// writes a file, `(path, None)` deletes one.
+fn fixture(edits: &[(&str, Option<&str>)]) -> PathBuf {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "book-check-{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(Path::new(CLEAN), &dir);
+    for (path, text) in edits {
+        let path = dir.join(path);
+        match text {
+            Some(text) => {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            None => std::fs::remove_file(path).unwrap(),
+        }
+    }
+    dir
+}
+
+fn problems(edits: &[(&str, Option<&str>)]) -> Vec<String> {
+    let root = fixture(edits);
+    let (diagnostics, _) = book_check::check(&root).unwrap();
+    std::fs::remove_dir_all(&root).unwrap();
+    diagnostics.iter().map(ToString::to_string).collect()
+}
+
+/// The clean page with `from` replaced by `to`.
+fn page_with(from: &str, to: &str) -> String {
+    let page = std::fs::read_to_string(Path::new(CLEAN).join("book/src/demo.md")).unwrap();
+    assert!(page.contains(from), "the fixture page has no {from:?}");
+    page.replacen(from, to, 1)
+}
+
+const PAGE: &str = "book/src/demo.md";
+const LIB: &str = "chapters/01-demo/src/lib.rs";
+
+#[test]
+fn the_clean_fixture_passes() {
+    let root = fixture(&[]);
+    let (diagnostics, stats) = book_check::check(&root).unwrap();
+    assert_eq!(diagnostics, []);
+    assert_eq!((stats.pages, stats.includes, stats.transcripts), (2, 3, 1));
+}
+
+#[test]
+fn inline_rust_is_refused() {
+    let page = page_with(
+        "{{#include ../../chapters/01-demo/src/lib.rs:greet}}\n",
+        "{{#include ../../chapters/01-demo/src/lib.rs:greet}}\nfn typed_in() {}\n",
+    );
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        [
+            "book/src/demo.md:7: Rust typed into the page: a ```rust block may only hold \
+          {{#include file:anchor}} lines from a chapter crate"
+        ]
+    );
+}
+
+#[test]
+fn an_empty_rust_block_is_refused() {
+    let page = page_with("{{#include ../../chapters/01-demo/src/lib.rs:greet}}\n", "");
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        ["book/src/demo.md:5: empty ```rust block: it renders as an empty box"]
+    );
+}
+
+#[test]
+fn a_missing_file_is_refused() {
+    let page = page_with("src/lib.rs:greet", "src/gone.rs:greet");
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        ["book/src/demo.md:6: included file chapters/01-demo/src/gone.rs does not exist"]
+    );
+}
+
+#[test]
+fn an_include_outside_chapters_is_refused() {
+    let page = page_with(
+        "../../chapters/01-demo/src/lib.rs:greet",
+        "../notes/snippet.rs",
+    );
+    assert_eq!(
+        problems(&[
+            (PAGE, Some(&page)),
+            ("book/notes/snippet.rs", Some("fn x() {}\n"))
+        ]),
+        [
+            "book/src/demo.md:6: includes book/notes/snippet.rs, which is outside chapters/ \
+          and corofy/: pages may only show code that a crate compiles"
+        ]
+    );
+}
+
+#[test]
+fn a_missing_anchor_is_refused() {
+    let page = page_with("lib.rs:greet", "lib.rs:greeting");
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        [
+            "book/src/demo.md:6: anchor `greeting` in chapters/01-demo/src/lib.rs: no such \
+          anchor (mdBook would show an empty block)"
+        ]
+    );
+}
+
+#[test]
+fn an_unbalanced_anchor_is_refused() {
+    let lib = "// ANCHOR: greet\npub fn greet() {}\n";
+    assert_eq!(
+        problems(&[(LIB, Some(lib))]),
+        [
+            "book/src/demo.md:6: anchor `greet` in chapters/01-demo/src/lib.rs: it has no \
+             ANCHOR_END",
+            "chapters/01-demo/src/lib.rs:1: ANCHOR: greet has no ANCHOR_END: greet \
+             (unbalanced anchor)",
+        ]
+    );
+}
+
+#[test]
+fn an_anchor_end_without_start_is_refused() {
+    let lib = "// ANCHOR: greet\npub fn greet() {}\n// ANCHOR_END: greet\n// ANCHOR_END: other\n";
+    assert_eq!(
+        problems(&[(LIB, Some(lib))]),
+        ["chapters/01-demo/src/lib.rs:4: ANCHOR_END: other has no ANCHOR: other before it"]
+    );
+}
+
+#[test]
+fn an_empty_anchor_is_refused() {
+    let lib = "// ANCHOR: greet\n\n// ANCHOR_END: greet\npub fn greet() {}\n";
+    assert_eq!(
+        problems(&[(LIB, Some(lib))]),
+        ["book/src/demo.md:6: anchor `greet` in chapters/01-demo/src/lib.rs: it is empty"]
+    );
+}
+
+#[test]
+fn a_line_range_include_is_refused() {
+    for range in ["1:3", "2", "2:", ":3"] {
+        let page = page_with("lib.rs:greet", &format!("lib.rs:{range}"));
+        assert_eq!(
+            problems(&[(PAGE, Some(&page))]),
+            [format!(
+                "book/src/demo.md:6: line-range include {{{{#include \
+                 ../../chapters/01-demo/src/lib.rs:{range}}}}}: line numbers break silently \
+                 when the code moves; mark the lines with ANCHOR/ANCHOR_END and include by \
+                 anchor name"
+            )]
+        );
+    }
+}
+
+#[test]
+fn typed_in_output_is_refused() {
+    let page = page_with(
+        "{{#include ../../chapters/01-demo/expected/main.txt}}",
+        "hello",
+    );
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        [
+            "book/src/demo.md:24: output typed into the page: include a transcript from \
+          chapters/<chapter>/expected/ that the chapter's tests/transcripts.rs checks (use \
+          ```sh for commands)"
+        ]
+    );
+}
+
+#[test]
+fn output_from_a_file_that_is_not_a_transcript_is_refused() {
+    let page = page_with("expected/main.txt", "src/lib.rs");
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        [
+            "book/src/demo.md:24: output block includes chapters/01-demo/src/lib.rs, which is \
+          not a transcript (transcripts live in chapters/<chapter>/expected/*.txt and are \
+          compared with the program's output by that chapter's tests/transcripts.rs)"
+        ]
+    );
+}
+
+#[test]
+fn a_transcript_no_test_checks_is_refused() {
+    assert_eq!(
+        problems(&[("chapters/01-demo/tests/transcripts.rs", None)]),
+        [
+            "book/src/demo.md:24: output block includes chapters/01-demo/expected/main.txt, \
+          but chapters/01-demo/tests/transcripts.rs does not check it (transcripts live in \
+          chapters/<chapter>/expected/*.txt and are compared with the program's output by \
+          that chapter's tests/transcripts.rs)"
+        ]
+    );
+}
+
+#[test]
+fn a_chapter_no_page_shows_is_refused() {
+    assert_eq!(
+        problems(&[(
+            "chapters/02-unseen/Cargo.toml",
+            Some("[package]\nname = \"x\"\n")
+        )]),
+        [
+            "chapters/02-unseen/Cargo.toml:1: no page includes anything from this chapter \
+          crate: its code is never shown"
+        ]
+    );
+}
+
+#[test]
+fn a_missing_image_is_refused() {
+    assert_eq!(
+        problems(&[("book/src/images/states.svg", None)]),
+        ["book/src/demo.md:27: image book/src/images/states.svg does not exist"]
+    );
+}
+
+#[test]
+fn unknown_and_malformed_directives_are_refused() {
+    let page = page_with(
+        "Directives can be shown escaped",
+        "{{#inlcude x.rs}} and {{#playground y.rs}} and {{#include\nDirectives can be shown escaped",
+    );
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        [
+            "book/src/demo.md:29: malformed {{#...}} directive: mdBook would leave it as raw text",
+            "book/src/demo.md:29: unknown directive {{#inlcude}}: mdBook would leave it as raw text",
+            "book/src/demo.md:29: {{#playground}} makes a runnable block, but our code needs \
+             crates the playground lacks: use {{#include file:anchor}}",
+        ]
+    );
+}
+
+#[test]
+fn the_binary_exits_1_and_prints_path_line_message() {
+    let root = fixture(&[(LIB, Some("pub fn greet() {}\n"))]);
+    let output = Command::new(env!("CARGO_BIN_EXE_book-check"))
+        .arg(&root)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&root).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("book/src/demo.md:6: anchor `greet` in chapters/01-demo/src/lib.rs"),
+        "{stderr}"
+    );
+    let clean = Command::new(env!("CARGO_BIN_EXE_book-check"))
+        .arg(CLEAN)
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(
+        String::from_utf8(clean.stdout)
+            .unwrap()
+            .starts_with("book-check: ok")
+    );
+}

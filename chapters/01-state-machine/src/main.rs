@@ -62,6 +62,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 // ANCHOR_END: main
 
+// ANCHOR: cpu-time
 /// CPU time (user + system) this thread has used so far.
 fn thread_cpu_time() -> Duration {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
@@ -77,3 +78,4 @@ fn thread_cpu_time() -> Duration {
     let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
     Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
 }
+// ANCHOR_END: cpu-time

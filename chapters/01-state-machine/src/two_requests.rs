@@ -9,6 +9,19 @@ use std::io;
 use std::mem;
 use std::net::SocketAddr;
 
+// ANCHOR: as-a-function
+// TwoRequests, as it would read if a function could stop at `.wait` and be
+// resumed there later (chapter 2's corofy accepts exactly this):
+//
+// coroutine fn two_requests(addr: SocketAddr, first: String, second: String)
+//     -> io::Result<[String; 2]>
+// {
+//     let first = HttpGet::new(addr, &first).wait?;   // WaitingFirst
+//     let second = HttpGet::new(addr, &second).wait?; // WaitingSecond
+//     Ok([first, second])
+// }
+// ANCHOR_END: as-a-function
+
 // ANCHOR: two-requests
 /// First `GET first`, and when its answer is in, `GET second`.
 #[derive(Debug)]

@@ -71,8 +71,10 @@ static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Checks the book under `root/book/src` against the files under `root`.
 pub fn check(root: &Path) -> io::Result<(Vec<Diagnostic>, Stats)> {
+    let root = std::fs::canonicalize(root)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot open {}: {e}", root.display())))?;
     let mut checker = Checker {
-        root: root.to_path_buf(),
+        root: root.clone(),
         diagnostics: Vec::new(),
         stats: Stats::default(),
         included_crates: BTreeSet::new(),

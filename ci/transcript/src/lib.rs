@@ -66,6 +66,8 @@ pub struct Run {
     file: String,
     command: Command,
     vary: Vec<Vary>,
+    /// Whether the program is expected to fail; its stderr is compared then.
+    failing: bool,
 }
 
 impl Run {
@@ -80,7 +82,15 @@ impl Run {
             file: file.to_string(),
             command,
             vary: Vec::new(),
+            failing: false,
         }
+    }
+
+    /// Expects the program to exit with a failure status, and compares what it
+    /// printed on stderr (its error message) instead of stdout.
+    pub fn failing(mut self) -> Self {
+        self.failing = true;
+        self
     }
 
     /// Adds command-line arguments.
@@ -173,16 +183,22 @@ fn check_run(expected_dir: &Path, mut run: Run, update: bool) -> Result<(), Stri
         .command
         .output()
         .map_err(|e| format!("{}: cannot run {:?}: {e}\n", path.display(), run.command))?;
-    if !output.status.success() {
+    if output.status.success() == run.failing {
+        let expected = if run.failing { "fail" } else { "succeed" };
         return Err(format!(
-            "{}: {:?} failed ({}); its stderr:\n{}\n",
+            "{}: {:?} was expected to {expected} but exited with {}; its stderr:\n{}\n",
             path.display(),
             run.command,
             output.status,
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let actual = String::from_utf8(output.stdout)
+    let shown = if run.failing {
+        output.stderr
+    } else {
+        output.stdout
+    };
+    let actual = String::from_utf8(shown)
         .map_err(|_| format!("{}: the program printed invalid UTF-8\n", path.display()))?;
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
     let (want, got) = (
@@ -258,6 +274,19 @@ mod tests {
         let report = check(&dir, vec![bad], false).unwrap_err();
         assert!(report.contains("-ok\n+not ok\n"), "{report}");
         assert!(report.contains("UPDATE_TRANSCRIPTS=1"), "{report}");
+    }
+
+    #[test]
+    fn a_failing_run_compares_stderr_and_needs_a_failure() {
+        let dir = scratch("failing");
+        std::fs::write(dir.join("expected/err.txt"), "error: no\n").unwrap();
+        let fails = Run::new("err.txt", "sh")
+            .args(["-c", "echo 'error: no' >&2; exit 1"])
+            .failing();
+        assert_eq!(check(&dir, vec![fails], false), Ok(()));
+        let succeeds = Run::new("err.txt", "sh").args(["-c", "echo 'error: no' >&2"]);
+        let report = check(&dir, vec![succeeds.failing()], false).unwrap_err();
+        assert!(report.contains("was expected to fail"), "{report}");
     }
 
     #[test]

@@ -51,88 +51,73 @@ impl Future for HttpGet {
     type Output = io::Result<String>;
 
     fn poll(&mut self) -> PollState<Self::Output> {
-        // Each turn of the loop takes the current state out (leaving `Done`
-        // behind), does what can be done without blocking, and puts back the
-        // state to continue from.
+        // Each turn takes the state out (leaving `Done` behind), does what can
+        // be done without blocking, and puts back the state to go on from.
         loop {
-            self.state = match mem::replace(&mut self.state, GetState::Done) {
+            let state = mem::replace(&mut self.state, GetState::Done);
+            self.state = match state {
                 GetState::Start => match self.connect() {
-                    Ok(stream) => {
-                        let request = format!(
-                            "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                            self.path, self.addr
-                        );
-                        GetState::Sending {
-                            stream,
-                            request: request.into_bytes(),
-                            sent: 0,
-                        }
-                    }
-                    Err(e) => return PollState::Ready(Err(self.context("connect", e))),
+                    Ok(stream) => GetState::Sending {
+                        stream,
+                        request: self.request(),
+                        sent: 0,
+                    },
+                    Err(e) => return self.fail("connect", e),
                 },
                 GetState::Sending {
                     mut stream,
                     request,
                     mut sent,
-                } => match stream.write(&request[sent..]) {
-                    Ok(0) => {
-                        let e = io::Error::new(ErrorKind::WriteZero, "the socket took no bytes");
-                        return PollState::Ready(Err(self.context("send the request", e)));
-                    }
-                    Ok(n) => {
-                        sent += n; // a partial write: the rest goes next turn
-                        if sent == request.len() {
-                            GetState::Receiving {
-                                stream,
-                                received: Vec::new(),
-                            }
-                        } else {
-                            GetState::Sending {
+                } => {
+                    match stream.write(&request[sent..]) {
+                        Ok(0) => {
+                            let e = io::Error::from(ErrorKind::WriteZero);
+                            return self.fail("send the request", e);
+                        }
+                        Ok(n) => sent += n, // perhaps only part of the rest
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                            self.state = GetState::Sending {
                                 stream,
                                 request,
                                 sent,
-                            }
+                            };
+                            return PollState::NotReady;
                         }
+                        Err(e) => return self.fail("send the request", e),
                     }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        self.state = GetState::Sending {
+                    if sent == request.len() {
+                        let received = Vec::new();
+                        GetState::Receiving { stream, received }
+                    } else {
+                        GetState::Sending {
                             stream,
                             request,
                             sent,
-                        };
-                        return PollState::NotReady;
+                        }
                     }
-                    Err(e) if e.kind() == ErrorKind::Interrupted => GetState::Sending {
-                        stream,
-                        request,
-                        sent,
-                    },
-                    Err(e) => return PollState::Ready(Err(self.context("send the request", e))),
-                },
+                }
                 GetState::Receiving {
                     mut stream,
                     mut received,
                 } => {
                     let mut chunk = [0u8; 4096];
                     match stream.read(&mut chunk) {
-                        // The server closed the connection: the response is complete.
+                        // End of stream: the server has sent everything.
                         Ok(0) => {
                             let body = parse_response(&received);
-                            return PollState::Ready(body.map_err(|e| self.context("read", e)));
+                            let body = body.map_err(|e| self.context("read", e));
+                            return PollState::Ready(body);
                         }
-                        Ok(n) => {
-                            received.extend_from_slice(&chunk[..n]); // part of the response
-                            GetState::Receiving { stream, received }
-                        }
+                        Ok(n) => received.extend_from_slice(&chunk[..n]),
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
                         Err(e) if e.kind() == ErrorKind::WouldBlock => {
                             self.state = GetState::Receiving { stream, received };
                             return PollState::NotReady;
                         }
-                        Err(e) if e.kind() == ErrorKind::Interrupted => {
-                            GetState::Receiving { stream, received }
-                        }
-                        Err(e) => return PollState::Ready(Err(self.context("read", e))),
+                        Err(e) => return self.fail("read", e),
                     }
+                    GetState::Receiving { stream, received }
                 }
                 GetState::Done => panic!("HttpGet polled after it returned Ready"),
             };
@@ -154,6 +139,18 @@ impl HttpGet {
         Ok(stream)
     }
     // ANCHOR_END: connect
+
+    /// The bytes of the request.
+    fn request(&self) -> Vec<u8> {
+        let (path, host) = (&self.path, self.addr);
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+            .into_bytes()
+    }
+
+    /// Ends the future with an error that says which request failed and where.
+    fn fail(&self, step: &str, e: io::Error) -> PollState<io::Result<String>> {
+        PollState::Ready(Err(self.context(step, e)))
+    }
 
     /// Says which request failed and at which step.
     fn context(&self, step: &str, e: io::Error) -> io::Error {
@@ -216,8 +213,8 @@ pub fn parse_response(raw: &[u8]) -> io::Result<String> {
             }
         }
     }
-    let body =
-        String::from_utf8(body.to_vec()).map_err(|_| invalid("the body is not UTF-8".into()))?;
+    let body = String::from_utf8(body.to_vec())
+        .map_err(|_| invalid("the body is not UTF-8".into()))?;
     if !status.starts_with("200") {
         return Err(invalid(format!(
             "the server answered {status}: {}",

@@ -24,19 +24,20 @@ fn main() -> ExitCode {
 // ANCHOR: main
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Our own server, unless the reader named one on the command line.
-    let (_server, addr): (Option<DelayServer>, SocketAddr) = match std::env::args().nth(1) {
-        Some(arg) => {
-            let addr = arg
-                .parse()
-                .map_err(|e| format!("{arg:?} is not an address like 127.0.0.1:8080: {e}"))?;
-            (None, addr)
-        }
-        None => {
-            let server = DelayServer::start()?;
-            let addr = server.addr();
-            (Some(server), addr)
-        }
-    };
+    let (_server, addr): (Option<DelayServer>, SocketAddr) =
+        match std::env::args().nth(1) {
+            Some(arg) => {
+                let addr = arg.parse().map_err(|e| {
+                    format!("{arg:?} is not an address like 127.0.0.1:8080: {e}")
+                })?;
+                (None, addr)
+            }
+            None => {
+                let server = DelayServer::start()?;
+                let addr = server.addr();
+                (Some(server), addr)
+            }
+        };
     println!("Delay server at {addr}.");
     let (first, second) = ("/600/first-answer", "/300/second-answer");
     println!("Polling one future that makes two requests, one after the other:");
@@ -54,7 +55,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("Both arrived after {} ms.", elapsed.as_millis());
     println!("The loop polled the future {} times.", spun.polls);
     println!(
-        "This thread was on the CPU for {} ms of those {} ms: it never stopped asking.",
+        "This thread was on the CPU for {} ms of those {} ms: \
+         it never stopped asking.",
         cpu.as_millis(),
         elapsed.as_millis()
     );

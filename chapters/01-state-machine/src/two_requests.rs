@@ -81,17 +81,23 @@ impl Future for TwoRequests {
                         }
                     }
                 },
-                TwoState::WaitingSecond { first, mut second } => match second.poll() {
-                    PollState::NotReady => {
-                        self.state = TwoState::WaitingSecond { first, second };
-                        return PollState::NotReady;
+                TwoState::WaitingSecond { first, mut second } => {
+                    match second.poll() {
+                        PollState::NotReady => {
+                            self.state = TwoState::WaitingSecond { first, second };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(result) => {
+                            log::debug!("TwoRequests: WaitingSecond -> Resolved");
+                            return PollState::Ready(
+                                result.map(|second| [first, second]),
+                            );
+                        }
                     }
-                    PollState::Ready(result) => {
-                        log::debug!("TwoRequests: WaitingSecond -> Resolved");
-                        return PollState::Ready(result.map(|second| [first, second]));
-                    }
-                },
-                TwoState::Resolved => panic!("TwoRequests polled after it returned Ready"),
+                }
+                TwoState::Resolved => {
+                    panic!("TwoRequests polled after it returned Ready")
+                }
             };
         }
     }

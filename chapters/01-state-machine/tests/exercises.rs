@@ -85,6 +85,7 @@ fn deadline_gives_up_on_a_slow_future() {
 fn deadline_lets_a_quick_future_finish() {
     let server = DelayServer::start().unwrap();
     let quick = HttpGet::new(server.addr(), "/0/in-time");
-    let body = block_on_spinning(with_deadline(quick, Duration::from_secs(30))).output;
+    let body =
+        block_on_spinning(with_deadline(quick, Duration::from_secs(30))).output;
     assert_eq!(body.unwrap(), "in-time");
 }

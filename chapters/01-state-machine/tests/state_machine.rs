@@ -15,7 +15,9 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 /// A one-off server on 127.0.0.1 that runs `script` on its listener.
-fn fake_server(script: impl FnOnce(TcpListener) + Send + 'static) -> (SocketAddr, JoinHandle<()>) {
+fn fake_server(
+    script: impl FnOnce(TcpListener) + Send + 'static,
+) -> (SocketAddr, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     (addr, thread::spawn(move || script(listener)))
@@ -42,7 +44,9 @@ fn answer(stream: &mut TcpStream, body: &str) {
 }
 
 /// Runs a single `GET /` against a server that behaves as `script` says.
-fn get_from(script: impl FnOnce(TcpListener) + Send + 'static) -> std::io::Result<String> {
+fn get_from(
+    script: impl FnOnce(TcpListener) + Send + 'static,
+) -> std::io::Result<String> {
     let (addr, server) = fake_server(script);
     let result = block_on_spinning(HttpGet::new(addr, "/")).output;
     server.join().unwrap();
@@ -128,9 +132,10 @@ fn a_body_cut_short_gives_an_error() {
 #[test]
 fn an_error_status_gives_an_error_with_the_reason() {
     let server = DelayServer::start().unwrap();
-    let err = block_on_spinning(TwoRequests::new(server.addr(), "/0/ok", "/soon/x"))
-        .output
-        .unwrap_err();
+    let err =
+        block_on_spinning(TwoRequests::new(server.addr(), "/0/ok", "/soon/x"))
+            .output
+            .unwrap_err();
     let message = err.to_string();
     assert!(
         message.contains("GET http://") && message.contains("/soon/x"),
@@ -190,7 +195,8 @@ fn a_request_larger_than_the_socket_buffers_is_sent_in_pieces() {
     let spun = block_on_spinning(HttpGet::new(addr, &path));
     server.join().unwrap();
     let expected_len =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").len();
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+            .len();
     assert_eq!(spun.output.unwrap(), expected_len.to_string());
     assert!(spun.polls > 1, "the write must have blocked at least once");
 }

@@ -51,14 +51,16 @@ pub struct Stats {
 }
 
 /// Languages whose blocks show a program's output.
-const OUTPUT_LANGUAGES: &[&str] = &["", "text", "txt", "console", "output", "plain"];
+const OUTPUT_LANGUAGES: &[&str] =
+    &["", "text", "txt", "console", "output", "plain"];
 /// Folders (relative to the root) that code may be included from.
 const INCLUDE_ROOTS: &[&str] = &["chapters", "corofy"];
 /// The file that makes a chapter's `expected/` transcripts tested.
 const TRANSCRIPT_TEST: &str = "tests/transcripts.rs";
 
-static DIRECTIVE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\\?\{\{\s*#([A-Za-z_]+)\s*([^}]*)\}\}").expect("valid regex"));
+static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\\?\{\{\s*#([A-Za-z_]+)\s*([^}]*)\}\}").expect("valid regex")
+});
 static ANY_DIRECTIVE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\{\s*#").expect("valid regex"));
 static ANCHOR_START: LazyLock<Regex> =
@@ -66,13 +68,15 @@ static ANCHOR_START: LazyLock<Regex> =
 static ANCHOR_END: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"ANCHOR_END:\s*([\w-]+)").expect("valid regex"));
 static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img\s[^>]*src="([^"]+)""#).expect("valid regex")
+    Regex::new(r#"!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img\s[^>]*src="([^"]+)""#)
+        .expect("valid regex")
 });
 
 /// Checks the book under `root/book/src` against the files under `root`.
 pub fn check(root: &Path) -> io::Result<(Vec<Diagnostic>, Stats)> {
-    let root = std::fs::canonicalize(root)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot open {}: {e}", root.display())))?;
+    let root = std::fs::canonicalize(root).map_err(|e| {
+        io::Error::new(e.kind(), format!("cannot open {}: {e}", root.display()))
+    })?;
     let mut checker = Checker {
         root: root.clone(),
         diagnostics: Vec::new(),
@@ -132,37 +136,80 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
-/// A fenced code block being read.
-struct Fence {
-    marker: char,
-    width: usize,
-    language: String,
-    line: usize,
+/// A code block of a page, as mdBook's Markdown parser sees it.
+#[derive(Debug)]
+struct Block {
+    /// The fence's language (`rust`, `console`, ...); `None` for a block
+    /// made by indenting the lines four spaces.
+    language: Option<String>,
+    /// First and last line (1-based) of the whole block, fences included.
+    first: usize,
+    last: usize,
+    /// Whether the block ends with a closing fence.
+    closed: bool,
     /// Lines that are include directives.
     includes: usize,
     /// Whether any line of the body is not blank.
     has_text: bool,
 }
 
-impl Fence {
+impl Block {
     fn is_rust(&self) -> bool {
-        self.language.starts_with("rust")
+        self.language
+            .as_deref()
+            .is_some_and(|l| l.starts_with("rust"))
     }
     fn is_output(&self) -> bool {
-        OUTPUT_LANGUAGES.contains(&self.language.as_str())
+        self.language
+            .as_deref()
+            .is_some_and(|l| OUTPUT_LANGUAGES.contains(&l))
+    }
+    /// Whether line `number` is part of the block's body (not a fence).
+    fn body_has(&self, number: usize) -> bool {
+        let fenced = self.language.is_some();
+        let after_open = !fenced || number > self.first;
+        let before_close = !self.closed || number < self.last;
+        (self.first..=self.last).contains(&number) && after_open && before_close
     }
 }
 
-/// `(marker, width, info)` when `line` opens or closes a fence.
-fn fence_marker(line: &str) -> Option<(char, usize, &str)> {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent > 3 {
-        return None;
+/// The code blocks of a page, found with pulldown-cmark, the parser mdBook
+/// itself uses, so that what counts as a code block here is what renders as
+/// one (fences inside lists and HTML, four-space indented blocks, and so on).
+fn code_blocks(text: &str) -> Vec<Block> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let mut blocks = Vec::new();
+    for (event, range) in Parser::new_ext(text, Options::all()).into_offset_iter() {
+        let Event::Start(Tag::CodeBlock(kind)) = event else {
+            continue;
+        };
+        let source = &text[range.clone()];
+        let last_line = source.trim_end_matches('\n').lines().last().unwrap_or("");
+        let language = match kind {
+            CodeBlockKind::Fenced(info) => Some(
+                info.split(|c: char| c == ',' || c.is_whitespace())
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            CodeBlockKind::Indented => None,
+        };
+        let fence = source.trim_start().chars().next().unwrap_or('`');
+        let closed = language.is_some()
+            && source.trim_end().lines().count() > 1
+            && last_line.trim().starts_with(fence)
+            && last_line.trim().chars().all(|c| c == fence);
+        blocks.push(Block {
+            language,
+            first: line_of(range.start),
+            last: line_of(range.start + source.trim_end_matches('\n').len()),
+            closed,
+            includes: 0,
+            has_text: false,
+        });
     }
-    let trimmed = &line[indent..];
-    let marker = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let width = trimmed.chars().take_while(|c| *c == marker).count();
-    (width >= 3).then(|| (marker, width, trimmed[width..].trim()))
+    blocks
 }
 
 /// The parsed argument of an include directive.
@@ -178,7 +225,10 @@ fn parse_include_argument(argument: &str) -> (&str, Selection<'_>) {
     let rest: Vec<&str> = parts.map(str::trim).collect();
     let selection = match rest.as_slice() {
         [] => Selection::Whole,
-        [anchor] if !anchor.is_empty() && !anchor.bytes().all(|b| b.is_ascii_digit()) => {
+        [anchor]
+            if !anchor.is_empty()
+                && !anchor.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             Selection::Anchor(anchor)
         }
         _ => Selection::Lines,
@@ -212,74 +262,72 @@ impl Checker {
     fn check_page(&mut self, page: &Path) -> io::Result<()> {
         self.stats.pages += 1;
         let text = std::fs::read_to_string(page)?;
-        let mut fence: Option<Fence> = None;
+        let mut blocks = code_blocks(&text);
         for (index, line) in text.lines().enumerate() {
             let number = index + 1;
-            match (&mut fence, fence_marker(line)) {
-                (None, Some((marker, width, info))) => {
-                    let language = info
-                        .split(|c: char| c == ',' || c.is_whitespace())
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    fence = Some(Fence {
-                        marker,
-                        width,
-                        language,
-                        line: number,
-                        includes: 0,
-                        has_text: false,
-                    });
-                    continue;
+            let block = blocks
+                .iter_mut()
+                .find(|b| (b.first..=b.last).contains(&number));
+            match block {
+                None => {
+                    self.check_directives(page, number, line, None);
+                    self.check_images(page, number, line);
                 }
-                (Some(open), Some((marker, width, info)))
-                    if marker == open.marker && width >= open.width && info.is_empty() =>
-                {
-                    let closed = fence.take().expect("a fence is open");
-                    self.check_block_end(page, &closed);
-                    continue;
-                }
-                _ => {}
-            }
-            let is_directive_line = self.check_directives(page, number, line, fence.as_ref());
-            if let Some(open) = &mut fence {
-                open.has_text |= !line.trim().is_empty();
-                if is_directive_line {
-                    open.includes += 1;
-                } else if !line.trim().is_empty() {
-                    if open.is_rust() {
+                Some(block) if block.language.is_none() => {
+                    if number == block.first {
                         self.report(
                             page,
                             number,
-                            "Rust typed into the page: a ```rust block may only hold \
-                             {{#include file:anchor}} lines from a chapter crate",
-                        );
-                    } else if open.is_output() {
-                        self.report(
-                            page,
-                            number,
-                            "output typed into the page: include a transcript from \
-                             chapters/<chapter>/expected/ that the chapter's \
-                             tests/transcripts.rs checks (use ```sh for commands)",
+                            "indented code block: it renders as code that no test \
+                             checks; use a fenced block with an {{#include}} (or \
+                             ```sh for commands)",
                         );
                     }
                 }
-            } else {
-                self.check_images(page, number, line);
+                Some(block) if !block.body_has(number) => {}
+                Some(block) => {
+                    let is_include =
+                        self.check_directives(page, number, line, Some(block));
+                    block.has_text |= !line.trim().is_empty();
+                    if is_include {
+                        block.includes += 1;
+                    } else if !line.trim().is_empty() {
+                        let (rust, output) = (block.is_rust(), block.is_output());
+                        if rust {
+                            self.report(
+                                page,
+                                number,
+                                "Rust typed into the page: a ```rust block may only \
+                                 hold {{#include file:anchor}} lines from a chapter crate",
+                            );
+                        } else if output {
+                            self.report(
+                                page,
+                                number,
+                                "output typed into the page: include a transcript from \
+                                 chapters/<chapter>/expected/ that the chapter's \
+                                 tests/transcripts.rs checks (use ```sh for commands)",
+                            );
+                        }
+                    }
+                }
             }
         }
-        if let Some(open) = fence {
-            self.report(page, open.line, "code block is never closed");
+        for block in blocks.iter().filter(|b| b.language.is_some()) {
+            self.check_block_end(page, block);
         }
         Ok(())
     }
 
-    fn check_block_end(&mut self, page: &Path, block: &Fence) {
+    fn check_block_end(&mut self, page: &Path, block: &Block) {
+        if !block.closed {
+            self.report(page, block.first, "code block is never closed");
+        }
         if !block.has_text && (block.is_rust() || block.is_output()) {
             let what = if block.is_rust() { "```rust" } else { "output" };
             self.report(
                 page,
-                block.line,
+                block.first,
                 format!("empty {what} block: it renders as an empty box"),
             );
         }
@@ -292,7 +340,7 @@ impl Checker {
         page: &Path,
         number: usize,
         line: &str,
-        fence: Option<&Fence>,
+        fence: Option<&Block>,
     ) -> bool {
         let mut matched_spans = Vec::new();
         let mut only_include = false;
@@ -326,7 +374,8 @@ impl Checker {
             }
         }
         for stray in ANY_DIRECTIVE.find_iter(line) {
-            let escaped = stray.start() > 0 && line.as_bytes()[stray.start() - 1] == b'\\';
+            let escaped =
+                stray.start() > 0 && line.as_bytes()[stray.start() - 1] == b'\\';
             if !escaped && !matched_spans.iter().any(|&s| s == stray.start()) {
                 self.report(
                     page,
@@ -338,7 +387,13 @@ impl Checker {
         only_include
     }
 
-    fn check_include(&mut self, page: &Path, number: usize, argument: &str, fence: Option<&Fence>) {
+    fn check_include(
+        &mut self,
+        page: &Path,
+        number: usize,
+        argument: &str,
+        fence: Option<&Block>,
+    ) {
         self.stats.includes += 1;
         let (relative, selection) = parse_include_argument(argument);
         let base = page.parent().unwrap_or(Path::new(""));
@@ -372,7 +427,7 @@ impl Checker {
         {
             self.included_crates.insert(chapter.to_string());
         }
-        if fence.is_some_and(Fence::is_output) {
+        if fence.is_some_and(Block::is_output) {
             self.check_transcript(page, number, &shown);
         }
         let contents = match std::fs::read_to_string(&target) {
@@ -431,8 +486,9 @@ impl Checker {
             .join("chapters")
             .join(chapter)
             .join(TRANSCRIPT_TEST);
-        let tested = std::fs::read_to_string(&test)
-            .is_ok_and(|t| t.contains("check_chapter") && t.contains(&format!("\"{file}\"")));
+        let tested = std::fs::read_to_string(&test).is_ok_and(|t| {
+            t.contains("check_chapter") && t.contains(&format!("\"{file}\""))
+        });
         if tested {
             self.stats.transcripts += 1;
         } else {
@@ -483,7 +539,9 @@ impl Checker {
             self.report(
                 file,
                 line,
-                format!("ANCHOR: {name} has no ANCHOR_END: {name} (unbalanced anchor)"),
+                format!(
+                    "ANCHOR: {name} has no ANCHOR_END: {name} (unbalanced anchor)"
+                ),
             );
         }
     }
@@ -502,7 +560,8 @@ impl Checker {
                 );
                 continue;
             }
-            let target = normalise(&page.parent().unwrap_or(Path::new("")).join(src));
+            let target =
+                normalise(&page.parent().unwrap_or(Path::new("")).join(src));
             if !target.is_file() {
                 let shown = self.relative(&target);
                 self.report(
@@ -527,7 +586,10 @@ impl Checker {
         for dir in entries {
             let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let manifest = dir.join("Cargo.toml");
-            if name == "support" || !manifest.is_file() || self.included_crates.contains(name) {
+            if name == "support"
+                || !manifest.is_file()
+                || self.included_crates.contains(name)
+            {
                 continue;
             }
             self.report(

@@ -56,7 +56,8 @@ fn problems(edits: &[(&str, Option<&str>)]) -> Vec<String> {
 
 /// The clean page with `from` replaced by `to`.
 fn page_with(from: &str, to: &str) -> String {
-    let page = std::fs::read_to_string(Path::new(CLEAN).join("book/src/demo.md")).unwrap();
+    let page =
+        std::fs::read_to_string(Path::new(CLEAN).join("book/src/demo.md")).unwrap();
     assert!(page.contains(from), "the fixture page has no {from:?}");
     page.replacen(from, to, 1)
 }
@@ -89,7 +90,8 @@ fn inline_rust_is_refused() {
 
 #[test]
 fn an_empty_rust_block_is_refused() {
-    let page = page_with("{{#include ../../chapters/01-demo/src/lib.rs:greet}}\n", "");
+    let page =
+        page_with("{{#include ../../chapters/01-demo/src/lib.rs:greet}}\n", "");
     assert_eq!(
         problems(&[(PAGE, Some(&page))]),
         ["book/src/demo.md:5: empty ```rust block: it renders as an empty box"]
@@ -101,7 +103,9 @@ fn a_missing_file_is_refused() {
     let page = page_with("src/lib.rs:greet", "src/gone.rs:greet");
     assert_eq!(
         problems(&[(PAGE, Some(&page))]),
-        ["book/src/demo.md:6: included file chapters/01-demo/src/gone.rs does not exist"]
+        [
+            "book/src/demo.md:6: included file chapters/01-demo/src/gone.rs does not exist"
+        ]
     );
 }
 
@@ -154,7 +158,9 @@ fn an_anchor_end_without_start_is_refused() {
     let lib = "// ANCHOR: greet\npub fn greet() {}\n// ANCHOR_END: greet\n// ANCHOR_END: other\n";
     assert_eq!(
         problems(&[(LIB, Some(lib))]),
-        ["chapters/01-demo/src/lib.rs:4: ANCHOR_END: other has no ANCHOR: other before it"]
+        [
+            "chapters/01-demo/src/lib.rs:4: ANCHOR_END: other has no ANCHOR: other before it"
+        ]
     );
 }
 
@@ -163,7 +169,9 @@ fn an_empty_anchor_is_refused() {
     let lib = "// ANCHOR: greet\n\n// ANCHOR_END: greet\npub fn greet() {}\n";
     assert_eq!(
         problems(&[(LIB, Some(lib))]),
-        ["book/src/demo.md:6: anchor `greet` in chapters/01-demo/src/lib.rs: it is empty"]
+        [
+            "book/src/demo.md:6: anchor `greet` in chapters/01-demo/src/lib.rs: it is empty"
+        ]
     );
 }
 
@@ -275,7 +283,9 @@ fn the_binary_exits_1_and_prints_path_line_message() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.starts_with("book/src/demo.md:6: anchor `greet` in chapters/01-demo/src/lib.rs"),
+        stderr.starts_with(
+            "book/src/demo.md:6: anchor `greet` in chapters/01-demo/src/lib.rs"
+        ),
         "{stderr}"
     );
     let clean = Command::new(env!("CARGO_BIN_EXE_book-check"))
@@ -287,5 +297,47 @@ fn the_binary_exits_1_and_prints_path_line_message() {
         String::from_utf8(clean.stdout)
             .unwrap()
             .starts_with("book-check: ok")
+    );
+}
+
+#[test]
+fn an_indented_code_block_is_refused() {
+    let page = page_with(
+        "Directives can be shown escaped",
+        "Code by indentation:\n\n    fn typed_in() {}\n\nDirectives can be shown escaped",
+    );
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        ["book/src/demo.md:31: indented code block: it renders as code that no test \
+          checks; use a fenced block with an {{#include}} (or ```sh for commands)"]
+    );
+}
+
+#[test]
+fn rust_typed_into_a_list_item_is_refused() {
+    let page = page_with(
+        "Directives can be shown escaped",
+        "- a list item:\n\n  ```rust\n  fn typed_in() {}\n  ```\n\nDirectives can be shown escaped",
+    );
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        ["book/src/demo.md:32: Rust typed into the page: a ```rust block may only hold \
+          {{#include file:anchor}} lines from a chapter crate"]
+    );
+}
+
+#[test]
+fn an_unclosed_block_is_refused() {
+    let page = page_with(
+        "Directives can be shown escaped: \\{{#include something}}.",
+        "The end.\n\n```rust\n",
+    );
+    let found = problems(&[(PAGE, Some(&page))]);
+    assert_eq!(
+        found,
+        [
+            "book/src/demo.md:31: code block is never closed",
+            "book/src/demo.md:31: empty ```rust block: it renders as an empty box",
+        ]
     );
 }

@@ -86,7 +86,12 @@ impl Chrome {
         self.run(url, theme, &args)
     }
 
-    fn run(&mut self, url: &str, theme: Theme, extra: &[String]) -> io::Result<Page> {
+    fn run(
+        &mut self,
+        url: &str,
+        theme: Theme,
+        extra: &[String],
+    ) -> io::Result<Page> {
         self.runs += 1;
         let profile = self.scratch.join(format!("profile-{}", self.runs));
         let _ = std::fs::remove_dir_all(&profile);
@@ -112,7 +117,10 @@ impl Chrome {
         let result = run_with_timeout(command);
         let _ = std::fs::remove_dir_all(&profile);
         result.map_err(|e| {
-            io::Error::new(e.kind(), format!("{} on {url}: {e}", self.binary.display()))
+            io::Error::new(
+                e.kind(),
+                format!("{} on {url}: {e}", self.binary.display()),
+            )
         })
     }
 }

@@ -12,16 +12,21 @@ pub mod server;
 use regex::Regex;
 use std::sync::LazyLock;
 
-static PRE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?s)<pre[^>]*>(.*?)</pre>").expect("valid regex"));
-static CODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?s)<code[^>]*>(.*?)</code>").expect("valid regex"));
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").expect("valid regex"));
-static SEARCH_RESULTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?s)<ul id="mdbook-searchresults"[^>]*>(.*?)</ul>"#).expect("valid regex")
+static PRE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)<pre[^>]*>(.*?)</pre>").expect("valid regex")
 });
-static RESULT_LINK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"<li[^>]*>\s*<a href="([^"?#]+)"#).expect("valid regex"));
+static CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)<code[^>]*>(.*?)</code>").expect("valid regex")
+});
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<[^>]*>").expect("valid regex"));
+static SEARCH_RESULTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?s)<ul id="mdbook-searchresults"[^>]*>(.*?)</ul>"#)
+        .expect("valid regex")
+});
+static RESULT_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<li[^>]*>\s*<a href="([^"?#]+)"#).expect("valid regex")
+});
 
 /// Text content of an HTML fragment (tags removed, not entity-decoded).
 fn text_of(html: &str) -> String {

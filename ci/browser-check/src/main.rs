@@ -83,7 +83,8 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     let server = StaticServer::start(book)?;
     let mut chrome = Chrome::find(&out.join("scratch"))?;
     let mut problems = Vec::new();
-    let mut report = |page: &str, problem: String| problems.push(format!("{page}: {problem}"));
+    let mut report =
+        |page: &str, problem: String| problems.push(format!("{page}: {problem}"));
 
     for &(page, image) in PAGES {
         let loaded = chrome.dump_dom(&server.url(page))?;
@@ -113,7 +114,8 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     }
 
     let (word, expected) = SEARCH;
-    let results = chrome.dump_dom(&server.url(&format!("intro.html?search={word}")))?;
+    let results =
+        chrome.dump_dom(&server.url(&format!("intro.html?search={word}")))?;
     let hits = search_hits(&results.dom);
     if !hits.iter().any(|hit| hit == expected) {
         report(

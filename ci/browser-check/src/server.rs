@@ -31,7 +31,8 @@ impl StaticServer {
         let log = Arc::new(Mutex::new(Log::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = thread::spawn({
-            let (root, log, stop) = (root.to_path_buf(), Arc::clone(&log), Arc::clone(&stop));
+            let (root, log, stop) =
+                (root.to_path_buf(), Arc::clone(&log), Arc::clone(&stop));
             move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {

@@ -52,10 +52,13 @@ impl Vary {
                 r"127\.0\.0\.1:\d+".to_string(),
                 "127.0.0.1:<port>".to_string(),
             ),
-            Vary::Pattern { name, regex } => (regex.to_string(), format!("<{name}>")),
+            Vary::Pattern { name, regex } => {
+                (regex.to_string(), format!("<{name}>"))
+            }
         };
-        let compiled = Regex::new(&regex)
-            .unwrap_or_else(|e| panic!("transcript: bad normalising pattern {regex:?}: {e}"));
+        let compiled = Regex::new(&regex).unwrap_or_else(|e| {
+            panic!("transcript: bad normalising pattern {regex:?}: {e}")
+        });
         (compiled, replacement)
     }
 }
@@ -139,7 +142,11 @@ pub fn check_chapter(chapter_dir: &str, runs: Vec<Run>) {
 }
 
 /// The work behind [`check_chapter`], returning the report instead of panicking.
-pub fn check(chapter_dir: &Path, runs: Vec<Run>, update: bool) -> Result<(), String> {
+pub fn check(
+    chapter_dir: &Path,
+    runs: Vec<Run>,
+    update: bool,
+) -> Result<(), String> {
     let expected_dir = chapter_dir.join("expected");
     let mut report = String::new();
     let on_disk = transcript_files(&expected_dir)?;
@@ -164,11 +171,12 @@ pub fn check(chapter_dir: &Path, runs: Vec<Run>, update: bool) -> Result<(), Str
 }
 
 fn transcript_files(dir: &Path) -> Result<BTreeSet<String>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut files = BTreeSet::new();
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let entry =
+            entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".txt") {
             files.insert(name);
@@ -177,12 +185,15 @@ fn transcript_files(dir: &Path) -> Result<BTreeSet<String>, String> {
     Ok(files)
 }
 
-fn check_run(expected_dir: &Path, mut run: Run, update: bool) -> Result<(), String> {
+fn check_run(
+    expected_dir: &Path,
+    mut run: Run,
+    update: bool,
+) -> Result<(), String> {
     let path: PathBuf = expected_dir.join(&run.file);
-    let output = run
-        .command
-        .output()
-        .map_err(|e| format!("{}: cannot run {:?}: {e}\n", path.display(), run.command))?;
+    let output = run.command.output().map_err(|e| {
+        format!("{}: cannot run {:?}: {e}\n", path.display(), run.command)
+    })?;
     if output.status.success() == run.failing {
         let expected = if run.failing { "fail" } else { "succeed" };
         return Err(format!(
@@ -198,8 +209,9 @@ fn check_run(expected_dir: &Path, mut run: Run, update: bool) -> Result<(), Stri
     } else {
         output.stdout
     };
-    let actual = String::from_utf8(shown)
-        .map_err(|_| format!("{}: the program printed invalid UTF-8\n", path.display()))?;
+    let actual = String::from_utf8(shown).map_err(|_| {
+        format!("{}: the program printed invalid UTF-8\n", path.display())
+    })?;
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
     let (want, got) = (
         normalise(&expected, &run.vary),
@@ -228,7 +240,8 @@ mod tests {
 
     #[test]
     fn normalises_only_declared_parts() {
-        let text = "listening on 127.0.0.1:41234\ndone in 1.25s after 300 ms, 7 polls\n";
+        let text =
+            "listening on 127.0.0.1:41234\ndone in 1.25s after 300 ms, 7 polls\n";
         assert_eq!(
             normalise(text, &[Vary::Ports]),
             "listening on 127.0.0.1:<port>\ndone in 1.25s after 300 ms, 7 polls\n"
@@ -254,7 +267,8 @@ mod tests {
     }
 
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("transcript-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir()
+            .join(format!("transcript-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("expected")).unwrap();
         dir
@@ -284,7 +298,8 @@ mod tests {
             .args(["-c", "echo 'error: no' >&2; exit 1"])
             .failing();
         assert_eq!(check(&dir, vec![fails], false), Ok(()));
-        let succeeds = Run::new("err.txt", "sh").args(["-c", "echo 'error: no' >&2"]);
+        let succeeds =
+            Run::new("err.txt", "sh").args(["-c", "echo 'error: no' >&2"]);
         let report = check(&dir, vec![succeeds.failing()], false).unwrap_err();
         assert!(report.contains("was expected to fail"), "{report}");
     }

@@ -30,8 +30,12 @@ impl<F: Future> Slot<F> {
 
     fn take(&mut self) -> F::Output {
         match self {
-            Slot::Finished(output) => output.take().expect("Join polled after Ready"),
-            Slot::Running(_) => unreachable!("take is only called when both finished"),
+            Slot::Finished(output) => {
+                output.take().expect("Join polled after Ready")
+            }
+            Slot::Running(_) => {
+                unreachable!("take is only called when both finished")
+            }
         }
     }
 }

@@ -256,7 +256,8 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
             return Ok((!head.is_empty()).then_some(head));
         }
         head.extend_from_slice(&chunk[..n]);
-        if head.windows(4).any(|w| w == b"\r\n\r\n") || head.len() > MAX_HEAD_BYTES {
+        if head.windows(4).any(|w| w == b"\r\n\r\n") || head.len() > MAX_HEAD_BYTES
+        {
             return Ok(Some(head));
         }
     }
@@ -332,7 +333,8 @@ pub fn parse_request(head: &[u8]) -> Result<Request, Refusal> {
         });
     }
     let path = target.split('?').next().unwrap_or_default();
-    let usage = || bad_request(format!("path {path:?} is not /<milliseconds>/<text>"));
+    let usage =
+        || bad_request(format!("path {path:?} is not /<milliseconds>/<text>"));
     let rest = path.strip_prefix('/').ok_or_else(usage)?;
     let (ms, text) = rest.split_once('/').ok_or_else(usage)?;
     if ms.is_empty() || !ms.bytes().all(|b| b.is_ascii_digit()) {
@@ -342,7 +344,9 @@ pub fn parse_request(head: &[u8]) -> Result<Request, Refusal> {
         .parse()
         .ok()
         .filter(|&ms| ms <= MAX_DELAY_MS)
-        .ok_or_else(|| bad_request(format!("delay {ms} ms is over {MAX_DELAY_MS} ms")))?;
+        .ok_or_else(|| {
+            bad_request(format!("delay {ms} ms is over {MAX_DELAY_MS} ms"))
+        })?;
     Ok(Request {
         delay: Duration::from_millis(ms),
         text: percent_decode(text)?,
@@ -359,7 +363,9 @@ fn percent_decode(text: &str) -> Result<String, Refusal> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| bad_request(format!("bad percent escape in {text:?}")))?;
+                .ok_or_else(|| {
+                    bad_request(format!("bad percent escape in {text:?}"))
+                })?;
             out.push(hex);
             i += 3;
         } else {
@@ -367,7 +373,8 @@ fn percent_decode(text: &str) -> Result<String, Refusal> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| bad_request(format!("{text:?} is not UTF-8 once decoded")))
+    String::from_utf8(out)
+        .map_err(|_| bad_request(format!("{text:?} is not UTF-8 once decoded")))
 }
 
 #[cfg(test)]
@@ -380,7 +387,8 @@ mod tests {
 
     #[test]
     fn parses_delay_and_text() {
-        let r = parse("GET /150/hello%20world HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let r =
+            parse("GET /150/hello%20world HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         assert_eq!(r.delay, Duration::from_millis(150));
         assert_eq!(r.text, "hello world");
         let r = parse("GET /0/a/b?x=1 HTTP/1.0\r\n\r\n").unwrap();

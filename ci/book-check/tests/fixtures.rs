@@ -308,8 +308,10 @@ fn an_indented_code_block_is_refused() {
     );
     assert_eq!(
         problems(&[(PAGE, Some(&page))]),
-        ["book/src/demo.md:31: indented code block: it renders as code that no test \
-          checks; use a fenced block with an {{#include}} (or ```sh for commands)"]
+        [
+            "book/src/demo.md:31: indented code block: it renders as code that no test \
+          checks; use a fenced block with an {{#include}} (or ```sh for commands)"
+        ]
     );
 }
 
@@ -321,8 +323,10 @@ fn rust_typed_into_a_list_item_is_refused() {
     );
     assert_eq!(
         problems(&[(PAGE, Some(&page))]),
-        ["book/src/demo.md:32: Rust typed into the page: a ```rust block may only hold \
-          {{#include file:anchor}} lines from a chapter crate"]
+        [
+            "book/src/demo.md:32: Rust typed into the page: a ```rust block may only hold \
+          {{#include file:anchor}} lines from a chapter crate"
+        ]
     );
 }
 

@@ -57,11 +57,14 @@ impl Future for HttpGet {
             let state = mem::replace(&mut self.state, GetState::Done);
             self.state = match state {
                 GetState::Start => match self.connect() {
-                    Ok(stream) => GetState::Sending {
-                        stream,
-                        request: self.request(),
-                        sent: 0,
-                    },
+                    Ok(stream) => {
+                        log::debug!("GET {}: connected", self.path);
+                        GetState::Sending {
+                            stream,
+                            request: self.request(),
+                            sent: 0,
+                        }
+                    }
                     Err(e) => return self.fail("connect", e),
                 },
                 GetState::Sending {
@@ -87,6 +90,7 @@ impl Future for HttpGet {
                         Err(e) => return self.fail("send the request", e),
                     }
                     if sent == request.len() {
+                        log::debug!("GET {}: request sent", self.path);
                         let received = Vec::new();
                         GetState::Receiving { stream, received }
                     } else {
@@ -105,6 +109,11 @@ impl Future for HttpGet {
                     match stream.read(&mut chunk) {
                         // End of stream: the server has sent everything.
                         Ok(0) => {
+                            let n = received.len();
+                            log::debug!(
+                                "GET {}: response complete, {n} bytes",
+                                self.path
+                            );
                             let body = parse_response(&received);
                             let body = body.map_err(|e| self.context("read", e));
                             return PollState::Ready(body);

@@ -1,0 +1,91 @@
+//! corofy: rewrites `coroutine fn` items with postfix `.wait` points into
+//! ordinary Rust state machines.
+//!
+//! ```text
+//! coroutine fn both(addr: SocketAddr) -> io::Result<String> {
+//!     let first: String = HttpGet::new(addr, "/100/a").wait?;
+//!     let second = HttpGet::new(addr, "/100/b").wait?;
+//!     Ok(first + &second)
+//! }
+//! ```
+//!
+//! becomes a function `both(addr) -> Both`, a type `Both` that implements the
+//! chosen [`Target`] trait, and an enum of its states. Everything else in the
+//! file is copied unchanged. The input is parsed as real Rust with `syn` (the
+//! word `coroutine` is the only thing Rust would not accept), so strings,
+//! comments, generics and nesting cannot confuse it, and every refusal points at
+//! a line and column with a suggestion.
+//!
+//! The reference, with every error explained, is the book's corofy appendix.
+
+mod error;
+mod lower;
+mod scan;
+
+pub use error::Error;
+
+use std::fmt;
+
+/// The trait the generated state machines implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The book's own `Future` of Part I: `fn poll(&mut self) -> PollState<Output>`.
+    /// `Future` and `PollState` must be in scope in the input file.
+    Own,
+    /// Part II's `Future` with a waker: `fn poll(&mut self, waker: &Waker) ->
+    /// PollState<Output>`. `Future`, `PollState` and `Waker` must be in scope.
+    Waker,
+    /// `std::future::Future` (chapter 7 on). Awaited futures are pinned in a `Box`.
+    Std,
+}
+
+impl Target {
+    pub const ALL: [(&'static str, Target); 3] = [
+        ("own", Target::Own),
+        ("waker", Target::Waker),
+        ("std", Target::Std),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Target> {
+        Target::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+    }
+
+    pub fn name(self) -> &'static str {
+        Target::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("own")
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Rewrites `source`. `file_name` only appears in the generated header comment.
+/// The target comes from `target`, or else from a `#![corofy(target = "...")]`
+/// line in the input, or else it is [`Target::Own`].
+pub fn rewrite(
+    source: &str,
+    file_name: &str,
+    target: Option<Target>,
+) -> Result<String, Error> {
+    let scanned = scan::scan(source)?;
+    let file = syn::parse_file(&scanned.parse_text).map_err(Error::from_syn)?;
+    let target = scan::choose_target(&file, target)?;
+    let output = lower::rewrite_file(source, &scanned, &file, target, file_name)?;
+    // corofy never hands out text that is not Rust: if this fails, it is a bug
+    // in corofy, reported as such instead of writing a broken file.
+    if let Err(e) = syn::parse_file(&output) {
+        return Err(Error::internal(format!(
+            "the generated code does not parse ({e}); please report this with the input"
+        )));
+    }
+    Ok(output)
+}

@@ -26,6 +26,13 @@ impl Error {
         }
     }
 
+    /// Places the error at the first line and column of the file.
+    pub(crate) fn at_start(mut self) -> Self {
+        self.line = 1;
+        self.column = 1;
+        self
+    }
+
     pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

@@ -78,6 +78,14 @@ pub fn rewrite(
 ) -> Result<String, Error> {
     let scanned = scan::scan(source)?;
     let file = syn::parse_file(&scanned.parse_text).map_err(Error::from_syn)?;
+    if file.shebang.is_some() {
+        return Err(Error::at(
+            proc_macro2::Span::call_site(),
+            "the file starts with `#!` but not `#![`",
+        )
+        .at_start()
+        .help("a .coro file is Rust source, not a script: remove the first line"));
+    }
     let target = scan::choose_target(&file, target)?;
     let output = lower::rewrite_file(source, &scanned, &file, target, file_name)?;
     // corofy never hands out text that is not Rust: if this fails, it is a bug

@@ -7,56 +7,82 @@
 
 mod fixture;
 
+#[rustfmt::skip]
 #[path = "corpus/01-two-requests.rs"]
 mod c01;
+#[rustfmt::skip]
 #[path = "corpus/02-coroutine-awaits-coroutine.rs"]
 mod c02;
+#[rustfmt::skip]
 #[path = "corpus/03-pub-attributes-generics.rs"]
 mod c03;
+#[rustfmt::skip]
 #[path = "corpus/04-strings-and-comments.rs"]
 mod c04;
+#[rustfmt::skip]
 #[path = "corpus/05-if-else.rs"]
 mod c05;
+#[rustfmt::skip]
 #[path = "corpus/06-match-arms.rs"]
 mod c06;
+#[rustfmt::skip]
 #[path = "corpus/07-loop-break.rs"]
 mod c07;
+#[rustfmt::skip]
 #[path = "corpus/08-while.rs"]
 mod c08;
+#[rustfmt::skip]
 #[path = "corpus/09-for-vec.rs"]
 mod c09;
+#[rustfmt::skip]
 #[path = "corpus/10-for-range.rs"]
 mod c10;
+#[rustfmt::skip]
 #[path = "corpus/11-tail-wait.rs"]
 mod c11;
+#[rustfmt::skip]
 #[path = "corpus/12-early-return.rs"]
 mod c12;
+#[rustfmt::skip]
 #[path = "corpus/13-option-question-mark.rs"]
 mod c13;
+#[rustfmt::skip]
 #[path = "corpus/14-inferred-output-type.rs"]
 mod c14;
+#[rustfmt::skip]
 #[path = "corpus/15-waker-target.rs"]
 mod c15;
+#[rustfmt::skip]
 #[path = "corpus/16-std-target.rs"]
 mod c16;
+#[rustfmt::skip]
 #[path = "corpus/17-no-waits.rs"]
 mod c17;
+#[rustfmt::skip]
 #[path = "corpus/18-wait-in-condition.rs"]
 mod c18;
+#[rustfmt::skip]
 #[path = "corpus/19-labelled-loops.rs"]
 mod c19;
+#[rustfmt::skip]
 #[path = "corpus/20-shadowing.rs"]
 mod c20;
+#[rustfmt::skip]
 #[path = "corpus/21-accumulate.rs"]
 mod c21;
+#[rustfmt::skip]
 #[path = "corpus/22-target-on-command-line.rs"]
 mod c22;
+#[rustfmt::skip]
 #[path = "corpus/23-lifetimes.rs"]
 mod c23;
+#[rustfmt::skip]
 #[path = "corpus/24-typed-local-future.rs"]
 mod c24;
+#[rustfmt::skip]
 #[path = "corpus/25-unit-return.rs"]
 mod c25;
+#[rustfmt::skip]
 #[path = "corpus/26-tail-match.rs"]
 mod c26;
 

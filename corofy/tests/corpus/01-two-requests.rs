@@ -16,7 +16,10 @@ use std::net::SocketAddr;
 // }
 pub fn two_requests(addr: SocketAddr, first_path: String) -> TwoRequests {
     TwoRequests {
-        state: TwoRequestsState::Start { addr, first_path },
+        state: TwoRequestsState::Start {
+            addr,
+            first_path,
+        },
     }
 }
 
@@ -28,18 +31,9 @@ pub struct TwoRequests {
 
 /// Where `TwoRequests` is: each variant holds what the rest of the coroutine needs.
 enum TwoRequestsState {
-    Start {
-        addr: SocketAddr,
-        first_path: String,
-    },
-    Waiting1 {
-        addr: SocketAddr,
-        __awaited: HttpGet,
-    },
-    Waiting2 {
-        first: String,
-        __awaited: HttpGet,
-    },
+    Start { addr: SocketAddr, first_path: String },
+    Waiting1 { addr: SocketAddr, __awaited: HttpGet },
+    Waiting2 { first: String, __awaited: HttpGet },
     Done,
 }
 
@@ -51,49 +45,57 @@ impl Future for TwoRequests {
             match ::std::mem::replace(&mut self.state, TwoRequestsState::Done) {
                 TwoRequestsState::Start { addr, first_path } => {
                     let __awaited = HttpGet::new(addr, &first_path);
-                    self.state = TwoRequestsState::Waiting1 { addr, __awaited };
+                    self.state = TwoRequestsState::Waiting1 {
+                        addr,
+                        __awaited,
+                    };
                     continue 'machine;
                 }
-                TwoRequestsState::Waiting1 {
-                    addr,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = TwoRequestsState::Waiting1 { addr, __awaited };
-                        return PollState::NotReady;
+                TwoRequestsState::Waiting1 { addr, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = TwoRequestsState::Waiting1 {
+                                addr,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let first: String = match __out {
+                                Ok(value) => value,
+                                Err(error) => {
+                                    return PollState::Ready(Err(From::from(error)));
+                                }
+                            };
+                            let __awaited = HttpGet::new(addr, "/0/second");
+                            self.state = TwoRequestsState::Waiting2 {
+                                first,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let first: String = match __out {
-                            Ok(value) => value,
-                            Err(error) => {
-                                return PollState::Ready(Err(From::from(error)));
-                            }
-                        };
-                        let __awaited = HttpGet::new(addr, "/0/second");
-                        self.state =
-                            TwoRequestsState::Waiting2 { first, __awaited };
-                        continue 'machine;
+                }
+                TwoRequestsState::Waiting2 { first, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = TwoRequestsState::Waiting2 {
+                                first,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let second = match __out {
+                                Ok(value) => value,
+                                Err(error) => {
+                                    return PollState::Ready(Err(From::from(error)));
+                                }
+                            };
+                            return PollState::Ready(Ok([first, second]));
+                        }
                     }
-                },
-                TwoRequestsState::Waiting2 {
-                    first,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state =
-                            TwoRequestsState::Waiting2 { first, __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        let second = match __out {
-                            Ok(value) => value,
-                            Err(error) => {
-                                return PollState::Ready(Err(From::from(error)));
-                            }
-                        };
-                        return PollState::Ready(Ok([first, second]));
-                    }
-                },
+                }
                 TwoRequestsState::Done => {
                     panic!("`two_requests` was polled after it completed")
                 }

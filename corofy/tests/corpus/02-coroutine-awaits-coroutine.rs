@@ -15,7 +15,10 @@ use std::net::SocketAddr;
 // }
 fn body_length(addr: SocketAddr, path: String) -> BodyLength {
     BodyLength {
-        state: BodyLengthState::Start { addr, path },
+        state: BodyLengthState::Start {
+            addr,
+            path,
+        },
     }
 }
 
@@ -40,22 +43,24 @@ impl Future for BodyLength {
             match ::std::mem::replace(&mut self.state, BodyLengthState::Done) {
                 BodyLengthState::Start { addr, path } => {
                     let __awaited = HttpGet::new(addr, &path);
-                    self.state = BodyLengthState::Waiting1 { __awaited };
+                    self.state = BodyLengthState::Waiting1 {
+                        __awaited,
+                    };
                     continue 'machine;
                 }
                 BodyLengthState::Waiting1 { mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = BodyLengthState::Waiting1 { __awaited };
+                            self.state = BodyLengthState::Waiting1 {
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
                             let body = match __out {
                                 Ok(value) => value,
                                 Err(error) => {
-                                    return PollState::Ready(Err(From::from(
-                                        error,
-                                    )));
+                                    return PollState::Ready(Err(From::from(error)));
                                 }
                             };
                             return PollState::Ready(Ok(body.len()));
@@ -91,17 +96,9 @@ pub struct TotalLength {
 
 /// Where `TotalLength` is: each variant holds what the rest of the coroutine needs.
 enum TotalLengthState {
-    Start {
-        addr: SocketAddr,
-    },
-    Waiting1 {
-        addr: SocketAddr,
-        __awaited: BodyLength,
-    },
-    Waiting2 {
-        a: usize,
-        __awaited: BodyLength,
-    },
+    Start { addr: SocketAddr },
+    Waiting1 { addr: SocketAddr, __awaited: BodyLength },
+    Waiting2 { a: usize, __awaited: BodyLength },
     Done,
 }
 
@@ -113,43 +110,51 @@ impl Future for TotalLength {
             match ::std::mem::replace(&mut self.state, TotalLengthState::Done) {
                 TotalLengthState::Start { addr } => {
                     let __awaited = body_length(addr, "/0/abc".to_string());
-                    self.state = TotalLengthState::Waiting1 { addr, __awaited };
+                    self.state = TotalLengthState::Waiting1 {
+                        addr,
+                        __awaited,
+                    };
                     continue 'machine;
                 }
-                TotalLengthState::Waiting1 {
-                    addr,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = TotalLengthState::Waiting1 { addr, __awaited };
-                        return PollState::NotReady;
+                TotalLengthState::Waiting1 { addr, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = TotalLengthState::Waiting1 {
+                                addr,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let a: usize = match __out {
+                                Ok(value) => value,
+                                Err(error) => {
+                                    return PollState::Ready(Err(From::from(error)));
+                                }
+                            };
+                            let __awaited = body_length(addr, "/0/defgh".to_string());
+                            self.state = TotalLengthState::Waiting2 {
+                                a,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let a: usize = match __out {
-                            Ok(value) => value,
-                            Err(error) => {
-                                return PollState::Ready(Err(From::from(error)));
-                            }
-                        };
-                        let __awaited = body_length(addr, "/0/defgh".to_string());
-                        self.state = TotalLengthState::Waiting2 { a, __awaited };
-                        continue 'machine;
-                    }
-                },
+                }
                 TotalLengthState::Waiting2 { a, mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state =
-                                TotalLengthState::Waiting2 { a, __awaited };
+                            self.state = TotalLengthState::Waiting2 {
+                                a,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
                             let b: usize = match __out {
                                 Ok(value) => value,
                                 Err(error) => {
-                                    return PollState::Ready(Err(From::from(
-                                        error,
-                                    )));
+                                    return PollState::Ready(Err(From::from(error)));
                                 }
                             };
                             return PollState::Ready(Ok(a + b));

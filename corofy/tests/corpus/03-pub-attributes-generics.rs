@@ -26,7 +26,10 @@ where
     U: Into<String>,
 {
     Labelled {
-        state: LabelledState::Start { label, extra },
+        state: LabelledState::Start {
+            label,
+            extra,
+        },
     }
 }
 
@@ -44,15 +47,8 @@ enum LabelledState<T: Clone + Debug, U>
 where
     U: Into<String>,
 {
-    Start {
-        label: U,
-        extra: T,
-    },
-    Waiting1 {
-        extra: T,
-        label: String,
-        __awaited: Countdown,
-    },
+    Start { label: U, extra: T },
+    Waiting1 { extra: T, label: String, __awaited: Countdown },
     Done(::std::marker::PhantomData<fn() -> (T, U)>),
 }
 
@@ -78,27 +74,24 @@ where
                     };
                     continue 'machine;
                 }
-                LabelledState::Waiting1 {
-                    extra,
-                    label,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = LabelledState::Waiting1 {
-                            extra,
-                            label,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
+                LabelledState::Waiting1 { extra, label, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = LabelledState::Waiting1 {
+                                extra,
+                                label,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let n: <Countdown as Future>::Output = __out;
+                            return PollState::Ready(
+                                format!("{label}: {n} {:?}", extra.clone()),
+                            );
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let n: <Countdown as Future>::Output = __out;
-                        return PollState::Ready(format!(
-                            "{label}: {n} {:?}",
-                            extra.clone()
-                        ));
-                    }
-                },
+                }
                 LabelledState::Done(_) => {
                     panic!("`labelled` was polled after it completed")
                 }

@@ -29,11 +29,7 @@ pub struct Tricky {
 /// Where `Tricky` is: each variant holds what the rest of the coroutine needs.
 enum TrickyState {
     Start {},
-    Waiting1 {
-        text: String,
-        raw: &'static str,
-        __awaited: Countdown,
-    },
+    Waiting1 { text: String, raw: &'static str, __awaited: Countdown },
     Done,
 }
 
@@ -44,8 +40,9 @@ impl Future for Tricky {
         'machine: loop {
             match ::std::mem::replace(&mut self.state, TrickyState::Done) {
                 TrickyState::Start {} => {
-                    let text: String =
-                        String::from("{ not a block } and .wait and coroutine fn");
+                    let text: String = String::from(
+                        "{ not a block } and .wait and coroutine fn",
+                    );
                     let raw: &'static str = r#"coroutine fn x() { y.wait }"#;
                     let __awaited = Countdown::new(1);
                     self.state = TrickyState::Waiting1 {
@@ -55,29 +52,25 @@ impl Future for Tricky {
                     };
                     continue 'machine;
                 }
-                TrickyState::Waiting1 {
-                    text,
-                    raw,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = TrickyState::Waiting1 {
-                            text,
-                            raw,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
+                TrickyState::Waiting1 { text, raw, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = TrickyState::Waiting1 {
+                                text,
+                                raw,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let n: <Countdown as Future>::Output = __out;
+                            return PollState::Ready(
+                                format!("{text} {raw} {n} {{literal braces}}"),
+                            );
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let n: <Countdown as Future>::Output = __out;
-                        return PollState::Ready(format!(
-                            "{text} {raw} {n} {{literal braces}}"
-                        ));
-                    }
-                },
-                TrickyState::Done => {
-                    panic!("`tricky` was polled after it completed")
                 }
+                TrickyState::Done => panic!("`tricky` was polled after it completed"),
             }
         }
     }

@@ -49,12 +49,18 @@ impl Future for Branch {
                     let mut total: u32 = 10;
                     if big {
                         let __awaited = Countdown::new(3);
-                        self.state = BranchState::Waiting1 { total, __awaited };
+                        self.state = BranchState::Waiting1 {
+                            total,
+                            __awaited,
+                        };
                         continue 'machine;
                     } else {
                         if total > 5 {
                             let __awaited = Countdown::new(1);
-                            self.state = BranchState::Waiting2 { total, __awaited };
+                            self.state = BranchState::Waiting2 {
+                                total,
+                                __awaited,
+                            };
                             continue 'machine;
                         } else {
                             total = 0;
@@ -66,38 +72,40 @@ impl Future for Branch {
                 BranchState::Continue1 { mut total } => {
                     return PollState::Ready(total + 1);
                 }
-                BranchState::Waiting1 {
-                    mut total,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = BranchState::Waiting1 { total, __awaited };
-                        return PollState::NotReady;
+                BranchState::Waiting1 { mut total, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = BranchState::Waiting1 {
+                                total,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let n: <Countdown as Future>::Output = __out;
+                            total += n * 100;
+                            self.state = BranchState::Continue1 { total };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let n: <Countdown as Future>::Output = __out;
-                        total += n * 100;
-                        self.state = BranchState::Continue1 { total };
-                        continue 'machine;
-                    }
-                },
-                BranchState::Waiting2 {
-                    mut total,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = BranchState::Waiting2 { total, __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        total += __out;
-                        self.state = BranchState::Continue1 { total };
-                        continue 'machine;
-                    }
-                },
-                BranchState::Done => {
-                    panic!("`branch` was polled after it completed")
                 }
+                BranchState::Waiting2 { mut total, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = BranchState::Waiting2 {
+                                total,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            total += __out;
+                            self.state = BranchState::Continue1 { total };
+                            continue 'machine;
+                        }
+                    }
+                }
+                BranchState::Done => panic!("`branch` was polled after it completed"),
             }
         }
     }

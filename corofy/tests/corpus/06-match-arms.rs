@@ -55,12 +55,18 @@ impl Future for Pick {
                         }
                         Some(n) => {
                             let __awaited = Countdown::new(n);
-                            self.state = PickState::Waiting1 { result, __awaited };
+                            self.state = PickState::Waiting1 {
+                                result,
+                                __awaited,
+                            };
                             continue 'machine;
                         }
                         None => {
                             let __awaited = Countdown::new(0);
-                            self.state = PickState::Waiting2 { result, __awaited };
+                            self.state = PickState::Waiting2 {
+                                result,
+                                __awaited,
+                            };
                             continue 'machine;
                         }
                     }
@@ -68,35 +74,39 @@ impl Future for Pick {
                 PickState::Continue1 { mut result } => {
                     return PollState::Ready(result);
                 }
-                PickState::Waiting1 {
-                    mut result,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = PickState::Waiting1 { result, __awaited };
-                        return PollState::NotReady;
+                PickState::Waiting1 { mut result, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = PickState::Waiting1 {
+                                result,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let waited: <Countdown as Future>::Output = __out;
+                            result = waited * 2;
+                            self.state = PickState::Continue1 { result };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let waited: <Countdown as Future>::Output = __out;
-                        result = waited * 2;
-                        self.state = PickState::Continue1 { result };
-                        continue 'machine;
+                }
+                PickState::Waiting2 { mut result, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = PickState::Waiting2 {
+                                result,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            result = __out;
+                            self.state = PickState::Continue1 { result };
+                            continue 'machine;
+                        }
                     }
-                },
-                PickState::Waiting2 {
-                    mut result,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = PickState::Waiting2 { result, __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        result = __out;
-                        self.state = PickState::Continue1 { result };
-                        continue 'machine;
-                    }
-                },
+                }
                 PickState::Done => panic!("`pick` was polled after it completed"),
             }
         }

@@ -35,24 +35,10 @@ pub struct UntilBig {
 
 /// Where `UntilBig` is: each variant holds what the rest of the coroutine needs.
 enum UntilBigState {
-    Start {
-        step: u32,
-    },
-    AfterLoop1 {
-        sum: u32,
-        rounds: u32,
-    },
-    LoopHead1 {
-        step: u32,
-        sum: u32,
-        rounds: u32,
-    },
-    Waiting1 {
-        step: u32,
-        sum: u32,
-        rounds: u32,
-        __awaited: Countdown,
-    },
+    Start { step: u32 },
+    AfterLoop1 { sum: u32, rounds: u32 },
+    LoopHead1 { step: u32, sum: u32, rounds: u32 },
+    Waiting1 { step: u32, sum: u32, rounds: u32, __awaited: Countdown },
     Done,
 }
 
@@ -65,23 +51,24 @@ impl Future for UntilBig {
                 UntilBigState::Start { step } => {
                     let mut sum: u32 = 0;
                     let mut rounds: u32 = 0;
-                    self.state = UntilBigState::LoopHead1 { step, sum, rounds };
+                    self.state = UntilBigState::LoopHead1 {
+                        step,
+                        sum,
+                        rounds,
+                    };
                     continue 'machine;
                 }
-                UntilBigState::AfterLoop1 {
-                    mut sum,
-                    mut rounds,
-                } => {
+                UntilBigState::AfterLoop1 { mut sum, mut rounds } => {
                     return PollState::Ready(sum * 100 + rounds);
                 }
-                UntilBigState::LoopHead1 {
-                    step,
-                    mut sum,
-                    mut rounds,
-                } => {
+                UntilBigState::LoopHead1 { step, mut sum, mut rounds } => {
                     rounds += 1;
                     if rounds % 2 == 0 {
-                        self.state = UntilBigState::LoopHead1 { step, sum, rounds };
+                        self.state = UntilBigState::LoopHead1 {
+                            step,
+                            sum,
+                            rounds,
+                        };
                         continue 'machine;
                     }
                     let __awaited = Countdown::new(step);
@@ -93,31 +80,35 @@ impl Future for UntilBig {
                     };
                     continue 'machine;
                 }
-                UntilBigState::Waiting1 {
-                    step,
-                    mut sum,
-                    mut rounds,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = UntilBigState::Waiting1 {
-                            step,
-                            sum,
-                            rounds,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        sum += __out;
-                        if sum > 10 {
-                            self.state = UntilBigState::AfterLoop1 { sum, rounds };
+                UntilBigState::Waiting1 { step, mut sum, mut rounds, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = UntilBigState::Waiting1 {
+                                step,
+                                sum,
+                                rounds,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            sum += __out;
+                            if sum > 10 {
+                                self.state = UntilBigState::AfterLoop1 {
+                                    sum,
+                                    rounds,
+                                };
+                                continue 'machine;
+                            }
+                            self.state = UntilBigState::LoopHead1 {
+                                step,
+                                sum,
+                                rounds,
+                            };
                             continue 'machine;
                         }
-                        self.state = UntilBigState::LoopHead1 { step, sum, rounds };
-                        continue 'machine;
                     }
-                },
+                }
                 UntilBigState::Done => {
                     panic!("`until_big` was polled after it completed")
                 }

@@ -27,26 +27,11 @@ pub struct CountUp {
 
 /// Where `CountUp` is: each variant holds what the rest of the coroutine needs.
 enum CountUpState {
-    Start {
-        limit: u32,
-    },
-    AfterLoop1 {
-        seen: u32,
-    },
-    LoopHead1 {
-        limit: u32,
-        seen: u32,
-    },
-    Waiting1 {
-        limit: u32,
-        seen: u32,
-        __awaited: Countdown,
-    },
-    Waiting2 {
-        limit: u32,
-        seen: u32,
-        __awaited: Countdown,
-    },
+    Start { limit: u32 },
+    AfterLoop1 { seen: u32 },
+    LoopHead1 { limit: u32, seen: u32 },
+    Waiting1 { limit: u32, seen: u32, __awaited: Countdown },
+    Waiting2 { limit: u32, seen: u32, __awaited: Countdown },
     Done,
 }
 
@@ -58,7 +43,10 @@ impl Future for CountUp {
             match ::std::mem::replace(&mut self.state, CountUpState::Done) {
                 CountUpState::Start { limit } => {
                     let mut seen: u32 = 0;
-                    self.state = CountUpState::LoopHead1 { limit, seen };
+                    self.state = CountUpState::LoopHead1 {
+                        limit,
+                        seen,
+                    };
                     continue 'machine;
                 }
                 CountUpState::AfterLoop1 { mut seen } => {
@@ -73,56 +61,53 @@ impl Future for CountUp {
                     };
                     continue 'machine;
                 }
-                CountUpState::Waiting1 {
-                    limit,
-                    mut seen,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = CountUpState::Waiting1 {
-                            limit,
-                            seen,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
+                CountUpState::Waiting1 { limit, mut seen, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = CountUpState::Waiting1 {
+                                limit,
+                                seen,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            if __out + seen < limit {
+                                let __awaited = Countdown::new(2);
+                                self.state = CountUpState::Waiting2 {
+                                    limit,
+                                    seen,
+                                    __awaited,
+                                };
+                                continue 'machine;
+                            } else {
+                                self.state = CountUpState::AfterLoop1 { seen };
+                                continue 'machine;
+                            }
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        if __out + seen < limit {
-                            let __awaited = Countdown::new(2);
+                }
+                CountUpState::Waiting2 { limit, mut seen, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
                             self.state = CountUpState::Waiting2 {
                                 limit,
                                 seen,
                                 __awaited,
                             };
-                            continue 'machine;
-                        } else {
-                            self.state = CountUpState::AfterLoop1 { seen };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            seen += __out;
+                            self.state = CountUpState::LoopHead1 {
+                                limit,
+                                seen,
+                            };
                             continue 'machine;
                         }
                     }
-                },
-                CountUpState::Waiting2 {
-                    limit,
-                    mut seen,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = CountUpState::Waiting2 {
-                            limit,
-                            seen,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        seen += __out;
-                        self.state = CountUpState::LoopHead1 { limit, seen };
-                        continue 'machine;
-                    }
-                },
-                CountUpState::Done => {
-                    panic!("`count_up` was polled after it completed")
                 }
+                CountUpState::Done => panic!("`count_up` was polled after it completed"),
             }
         }
     }

@@ -18,7 +18,10 @@ use std::net::SocketAddr;
 // }
 pub fn fetch_all(addr: SocketAddr, paths: Vec<String>) -> FetchAll {
     FetchAll {
-        state: FetchAllState::Start { addr, paths },
+        state: FetchAllState::Start {
+            addr,
+            paths,
+        },
     }
 }
 
@@ -30,13 +33,8 @@ pub struct FetchAll {
 
 /// Where `FetchAll` is: each variant holds what the rest of the coroutine needs.
 enum FetchAllState {
-    Start {
-        addr: SocketAddr,
-        paths: Vec<String>,
-    },
-    AfterLoop1 {
-        bodies: Vec<String>,
-    },
+    Start { addr: SocketAddr, paths: Vec<String> },
+    AfterLoop1 { bodies: Vec<String> },
     LoopHead1 {
         addr: SocketAddr,
         bodies: Vec<String>,
@@ -60,8 +58,9 @@ impl Future for FetchAll {
             match ::std::mem::replace(&mut self.state, FetchAllState::Done) {
                 FetchAllState::Start { addr, paths } => {
                     let mut bodies: Vec<String> = Vec::new();
-                    let mut __iter1: <Vec<String> as IntoIterator>::IntoIter =
-                        IntoIterator::into_iter(paths);
+                    let mut __iter1: <Vec<String> as IntoIterator>::IntoIter = IntoIterator::into_iter(
+                        paths,
+                    );
                     self.state = FetchAllState::LoopHead1 {
                         addr,
                         bodies,
@@ -72,61 +71,63 @@ impl Future for FetchAll {
                 FetchAllState::AfterLoop1 { mut bodies } => {
                     return PollState::Ready(Ok(bodies));
                 }
-                FetchAllState::LoopHead1 {
-                    addr,
-                    mut bodies,
-                    mut __iter1,
-                } => match Iterator::next(&mut __iter1) {
-                    Some(__item) => {
-                        let path: <Vec<String> as IntoIterator>::Item = __item;
-                        let __awaited = HttpGet::new(addr, &path);
-                        self.state = FetchAllState::Waiting1 {
-                            addr,
-                            bodies,
-                            __iter1,
-                            path,
-                            __awaited,
-                        };
-                        continue 'machine;
+                FetchAllState::LoopHead1 { addr, mut bodies, mut __iter1 } => {
+                    match Iterator::next(&mut __iter1) {
+                        Some(__item) => {
+                            let path: <Vec<String> as IntoIterator>::Item = __item;
+                            let __awaited = HttpGet::new(addr, &path);
+                            self.state = FetchAllState::Waiting1 {
+                                addr,
+                                bodies,
+                                __iter1,
+                                path,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
+                        None => {
+                            self.state = FetchAllState::AfterLoop1 {
+                                bodies,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    None => {
-                        self.state = FetchAllState::AfterLoop1 { bodies };
-                        continue 'machine;
-                    }
-                },
+                }
                 FetchAllState::Waiting1 {
                     addr,
                     mut bodies,
                     mut __iter1,
                     path,
                     mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = FetchAllState::Waiting1 {
-                            addr,
-                            bodies,
-                            __iter1,
-                            path,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
+                } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = FetchAllState::Waiting1 {
+                                addr,
+                                bodies,
+                                __iter1,
+                                path,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let body: String = match __out {
+                                Ok(value) => value,
+                                Err(error) => {
+                                    return PollState::Ready(Err(From::from(error)));
+                                }
+                            };
+                            bodies.push(format!("{path} -> {body}"));
+                            self.state = FetchAllState::LoopHead1 {
+                                addr,
+                                bodies,
+                                __iter1,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let body: String = match __out {
-                            Ok(value) => value,
-                            Err(error) => {
-                                return PollState::Ready(Err(From::from(error)));
-                            }
-                        };
-                        bodies.push(format!("{path} -> {body}"));
-                        self.state = FetchAllState::LoopHead1 {
-                            addr,
-                            bodies,
-                            __iter1,
-                        };
-                        continue 'machine;
-                    }
-                },
+                }
                 FetchAllState::Done => {
                     panic!("`fetch_all` was polled after it completed")
                 }

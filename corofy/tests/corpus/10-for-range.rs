@@ -30,12 +30,8 @@ pub struct SumTo {
 
 /// Where `SumTo` is: each variant holds what the rest of the coroutine needs.
 enum SumToState {
-    Start {
-        n: u32,
-    },
-    AfterLoop1 {
-        sum: u32,
-    },
+    Start { n: u32 },
+    AfterLoop1 { sum: u32 },
     LoopHead1 {
         sum: u32,
         __iter1: <::std::ops::RangeInclusive<u32> as IntoIterator>::IntoIter,
@@ -45,13 +41,8 @@ enum SumToState {
         __iter1: <::std::ops::RangeInclusive<u32> as IntoIterator>::IntoIter,
         __awaited: Countdown,
     },
-    AfterLoop2 {
-        sum: u32,
-    },
-    LoopHead2 {
-        sum: u32,
-        __iter2: <::std::ops::Range<u8> as IntoIterator>::IntoIter,
-    },
+    AfterLoop2 { sum: u32 },
+    LoopHead2 { sum: u32, __iter2: <::std::ops::Range<u8> as IntoIterator>::IntoIter },
     Waiting2 {
         sum: u32,
         __iter2: <::std::ops::Range<u8> as IntoIterator>::IntoIter,
@@ -71,100 +62,104 @@ impl Future for SumTo {
                     let mut __iter1: <::std::ops::RangeInclusive<
                         u32,
                     > as IntoIterator>::IntoIter = IntoIterator::into_iter(1..=n);
-                    self.state = SumToState::LoopHead1 { sum, __iter1 };
+                    self.state = SumToState::LoopHead1 {
+                        sum,
+                        __iter1,
+                    };
                     continue 'machine;
                 }
                 SumToState::AfterLoop1 { mut sum } => {
                     let mut __iter2: <::std::ops::Range<u8> as IntoIterator>::IntoIter = IntoIterator::into_iter(
                         0..2u8,
                     );
-                    self.state = SumToState::LoopHead2 { sum, __iter2 };
+                    self.state = SumToState::LoopHead2 {
+                        sum,
+                        __iter2,
+                    };
                     continue 'machine;
                 }
-                SumToState::LoopHead1 {
-                    mut sum,
-                    mut __iter1,
-                } => match Iterator::next(&mut __iter1) {
-                    Some(__item) => {
-                        let i: <::std::ops::RangeInclusive<
+                SumToState::LoopHead1 { mut sum, mut __iter1 } => {
+                    match Iterator::next(&mut __iter1) {
+                        Some(__item) => {
+                            let i: <::std::ops::RangeInclusive<
                                 u32,
                             > as IntoIterator>::Item = __item;
-                        let __awaited = Countdown::new(i);
-                        self.state = SumToState::Waiting1 {
-                            sum,
-                            __iter1,
-                            __awaited,
-                        };
-                        continue 'machine;
+                            let __awaited = Countdown::new(i);
+                            self.state = SumToState::Waiting1 {
+                                sum,
+                                __iter1,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
+                        None => {
+                            self.state = SumToState::AfterLoop1 { sum };
+                            continue 'machine;
+                        }
                     }
-                    None => {
-                        self.state = SumToState::AfterLoop1 { sum };
-                        continue 'machine;
+                }
+                SumToState::Waiting1 { mut sum, mut __iter1, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = SumToState::Waiting1 {
+                                sum,
+                                __iter1,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            sum += __out;
+                            self.state = SumToState::LoopHead1 {
+                                sum,
+                                __iter1,
+                            };
+                            continue 'machine;
+                        }
                     }
-                },
-                SumToState::Waiting1 {
-                    mut sum,
-                    mut __iter1,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = SumToState::Waiting1 {
-                            sum,
-                            __iter1,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        sum += __out;
-                        self.state = SumToState::LoopHead1 { sum, __iter1 };
-                        continue 'machine;
-                    }
-                },
+                }
                 SumToState::AfterLoop2 { mut sum } => {
                     return PollState::Ready(sum);
                 }
-                SumToState::LoopHead2 {
-                    mut sum,
-                    mut __iter2,
-                } => match Iterator::next(&mut __iter2) {
-                    Some(__item) => {
-                        let _ = __item;
-                        let __awaited = Countdown::new(0);
-                        self.state = SumToState::Waiting2 {
-                            sum,
-                            __iter2,
-                            __awaited,
-                        };
-                        continue 'machine;
+                SumToState::LoopHead2 { mut sum, mut __iter2 } => {
+                    match Iterator::next(&mut __iter2) {
+                        Some(__item) => {
+                            let _ = __item;
+                            let __awaited = Countdown::new(0);
+                            self.state = SumToState::Waiting2 {
+                                sum,
+                                __iter2,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
+                        None => {
+                            self.state = SumToState::AfterLoop2 { sum };
+                            continue 'machine;
+                        }
                     }
-                    None => {
-                        self.state = SumToState::AfterLoop2 { sum };
-                        continue 'machine;
-                    }
-                },
-                SumToState::Waiting2 {
-                    mut sum,
-                    mut __iter2,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = SumToState::Waiting2 {
-                            sum,
-                            __iter2,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        sum += __out;
-                        self.state = SumToState::LoopHead2 { sum, __iter2 };
-                        continue 'machine;
-                    }
-                },
-                SumToState::Done => {
-                    panic!("`sum_to` was polled after it completed")
                 }
+                SumToState::Waiting2 { mut sum, mut __iter2, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = SumToState::Waiting2 {
+                                sum,
+                                __iter2,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            sum += __out;
+                            self.state = SumToState::LoopHead2 {
+                                sum,
+                                __iter2,
+                            };
+                            continue 'machine;
+                        }
+                    }
+                }
+                SumToState::Done => panic!("`sum_to` was polled after it completed"),
             }
         }
     }

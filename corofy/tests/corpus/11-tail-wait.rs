@@ -41,27 +41,31 @@ impl Future for Last {
                     self.state = LastState::Waiting1 { __awaited };
                     continue 'machine;
                 }
-                LastState::Waiting1 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = LastState::Waiting1 { __awaited };
-                        return PollState::NotReady;
+                LastState::Waiting1 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = LastState::Waiting1 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let first: <Countdown as Future>::Output = __out;
+                            let __awaited = Countdown::new(first + 1);
+                            self.state = LastState::Waiting2 { __awaited };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let first: <Countdown as Future>::Output = __out;
-                        let __awaited = Countdown::new(first + 1);
-                        self.state = LastState::Waiting2 { __awaited };
-                        continue 'machine;
+                }
+                LastState::Waiting2 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = LastState::Waiting2 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            return PollState::Ready(__out);
+                        }
                     }
-                },
-                LastState::Waiting2 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = LastState::Waiting2 { __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        return PollState::Ready(__out);
-                    }
-                },
+                }
                 LastState::Done => panic!("`last` was polled after it completed"),
             }
         }

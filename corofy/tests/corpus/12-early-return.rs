@@ -51,35 +51,39 @@ impl Future for Early {
                     self.state = EarlyState::Waiting1 { __awaited };
                     continue 'machine;
                 }
-                EarlyState::Waiting1 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = EarlyState::Waiting1 { __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        let a: <Countdown as Future>::Output = __out;
-                        if a > 5 {
-                            let __awaited = Countdown::new(a);
-                            self.state = EarlyState::Waiting2 { __awaited };
-                            continue 'machine;
-                        } else {
-                            self.state = EarlyState::Continue1 { a };
-                            continue 'machine;
+                EarlyState::Waiting1 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = EarlyState::Waiting1 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let a: <Countdown as Future>::Output = __out;
+                            if a > 5 {
+                                let __awaited = Countdown::new(a);
+                                self.state = EarlyState::Waiting2 { __awaited };
+                                continue 'machine;
+                            } else {
+                                self.state = EarlyState::Continue1 { a };
+                                continue 'machine;
+                            }
                         }
                     }
-                },
+                }
                 EarlyState::Continue1 { a } => {
                     return PollState::Ready(a + 1000);
                 }
-                EarlyState::Waiting2 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = EarlyState::Waiting2 { __awaited };
-                        return PollState::NotReady;
+                EarlyState::Waiting2 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = EarlyState::Waiting2 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            return PollState::Ready(__out);
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        return PollState::Ready(__out);
-                    }
-                },
+                }
                 EarlyState::Done => panic!("`early` was polled after it completed"),
             }
         }

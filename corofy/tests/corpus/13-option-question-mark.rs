@@ -48,13 +48,19 @@ impl Future for Both {
             match ::std::mem::replace(&mut self.state, BothState::Done) {
                 BothState::Start { a, b } => {
                     let __awaited = Maybe(a);
-                    self.state = BothState::Waiting1 { b, __awaited };
+                    self.state = BothState::Waiting1 {
+                        b,
+                        __awaited,
+                    };
                     continue 'machine;
                 }
                 BothState::Waiting1 { b, mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = BothState::Waiting1 { b, __awaited };
+                            self.state = BothState::Waiting1 {
+                                b,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
@@ -63,7 +69,10 @@ impl Future for Both {
                                 None => return PollState::Ready(None),
                             };
                             let __awaited = Maybe(b);
-                            self.state = BothState::Waiting2 { x, __awaited };
+                            self.state = BothState::Waiting2 {
+                                x,
+                                __awaited,
+                            };
                             continue 'machine;
                         }
                     }
@@ -71,7 +80,10 @@ impl Future for Both {
                 BothState::Waiting2 { x, mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = BothState::Waiting2 { x, __awaited };
+                            self.state = BothState::Waiting2 {
+                                x,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {

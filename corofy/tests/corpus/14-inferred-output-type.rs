@@ -13,9 +13,7 @@ use crate::fixture::own::{Countdown, Future, PollState};
 //     a + b
 // }
 pub fn add() -> Add {
-    Add {
-        state: AddState::Start {},
-    }
+    Add { state: AddState::Start {} }
 }
 
 /// The state machine corofy generated from `coroutine fn add`. It does nothing until it is polled.
@@ -27,13 +25,8 @@ pub struct Add {
 /// Where `Add` is: each variant holds what the rest of the coroutine needs.
 enum AddState {
     Start {},
-    Waiting1 {
-        __awaited: Countdown,
-    },
-    Waiting2 {
-        a: <Countdown as Future>::Output,
-        __awaited: Countdown,
-    },
+    Waiting1 { __awaited: Countdown },
+    Waiting2 { a: <Countdown as Future>::Output, __awaited: Countdown },
     Done,
 }
 
@@ -48,28 +41,32 @@ impl Future for Add {
                     self.state = AddState::Waiting1 { __awaited };
                     continue 'machine;
                 }
-                AddState::Waiting1 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = AddState::Waiting1 { __awaited };
-                        return PollState::NotReady;
+                AddState::Waiting1 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = AddState::Waiting1 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let a: <Countdown as Future>::Output = __out;
+                            let __awaited = Countdown::new(2);
+                            self.state = AddState::Waiting2 { a, __awaited };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let a: <Countdown as Future>::Output = __out;
-                        let __awaited = Countdown::new(2);
-                        self.state = AddState::Waiting2 { a, __awaited };
-                        continue 'machine;
+                }
+                AddState::Waiting2 { a, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = AddState::Waiting2 { a, __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let b: <Countdown as Future>::Output = __out;
+                            return PollState::Ready(a + b);
+                        }
                     }
-                },
-                AddState::Waiting2 { a, mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = AddState::Waiting2 { a, __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        let b: <Countdown as Future>::Output = __out;
-                        return PollState::Ready(a + b);
-                    }
-                },
+                }
                 AddState::Done => panic!("`add` was polled after it completed"),
             }
         }

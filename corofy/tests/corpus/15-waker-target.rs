@@ -25,17 +25,9 @@ pub struct Twice {
 
 /// Where `Twice` is: each variant holds what the rest of the coroutine needs.
 enum TwiceState {
-    Start {
-        n: u32,
-    },
-    Waiting1 {
-        n: u32,
-        __awaited: Countdown,
-    },
-    Waiting2 {
-        a: <Countdown as Future>::Output,
-        __awaited: Countdown,
-    },
+    Start { n: u32 },
+    Waiting1 { n: u32, __awaited: Countdown },
+    Waiting2 { a: <Countdown as Future>::Output, __awaited: Countdown },
     Done,
 }
 
@@ -47,19 +39,28 @@ impl Future for Twice {
             match ::std::mem::replace(&mut self.state, TwiceState::Done) {
                 TwiceState::Start { n } => {
                     let __awaited = Countdown::new(n);
-                    self.state = TwiceState::Waiting1 { n, __awaited };
+                    self.state = TwiceState::Waiting1 {
+                        n,
+                        __awaited,
+                    };
                     continue 'machine;
                 }
                 TwiceState::Waiting1 { n, mut __awaited } => {
                     match __awaited.poll(waker) {
                         PollState::NotReady => {
-                            self.state = TwiceState::Waiting1 { n, __awaited };
+                            self.state = TwiceState::Waiting1 {
+                                n,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
                             let a: <Countdown as Future>::Output = __out;
                             let __awaited = Countdown::new(n);
-                            self.state = TwiceState::Waiting2 { a, __awaited };
+                            self.state = TwiceState::Waiting2 {
+                                a,
+                                __awaited,
+                            };
                             continue 'machine;
                         }
                     }
@@ -67,7 +68,10 @@ impl Future for Twice {
                 TwiceState::Waiting2 { a, mut __awaited } => {
                     match __awaited.poll(waker) {
                         PollState::NotReady => {
-                            self.state = TwiceState::Waiting2 { a, __awaited };
+                            self.state = TwiceState::Waiting2 {
+                                a,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {

@@ -30,12 +30,8 @@ struct Inner {
 
 /// Where `Inner` is: each variant holds what the rest of the coroutine needs.
 enum InnerState {
-    Start {
-        n: u32,
-    },
-    Waiting1 {
-        __awaited: ::std::pin::Pin<Box<Countdown>>,
-    },
+    Start { n: u32 },
+    Waiting1 { __awaited: ::std::pin::Pin<Box<Countdown>> },
     Waiting2 {
         __awaited: ::std::pin::Pin<
             Box<std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>>,
@@ -66,8 +62,7 @@ impl ::std::future::Future for Inner {
                             return ::std::task::Poll::Pending;
                         }
                         ::std::task::Poll::Ready(__out) => {
-                            let a: <Countdown as ::std::future::Future>::Output =
-                                __out;
+                            let a: <Countdown as ::std::future::Future>::Output = __out;
                             let fut: std::pin::Pin<
                                 Box<dyn std::future::Future<Output = u32>>,
                             > = Box::pin(plus_one(a));
@@ -119,13 +114,8 @@ pub struct Outer {
 /// Where `Outer` is: each variant holds what the rest of the coroutine needs.
 enum OuterState {
     Start {},
-    Waiting1 {
-        __awaited: ::std::pin::Pin<Box<Inner>>,
-    },
-    Waiting2 {
-        x: u32,
-        __awaited: ::std::pin::Pin<Box<Inner>>,
-    },
+    Waiting1 { __awaited: ::std::pin::Pin<Box<Inner>> },
+    Waiting2 { x: u32, __awaited: ::std::pin::Pin<Box<Inner>> },
     Done,
 }
 
@@ -153,7 +143,10 @@ impl ::std::future::Future for Outer {
                         ::std::task::Poll::Ready(__out) => {
                             let x: u32 = __out;
                             let __awaited = Box::pin(inner(x));
-                            this.state = OuterState::Waiting2 { x, __awaited };
+                            this.state = OuterState::Waiting2 {
+                                x,
+                                __awaited,
+                            };
                             continue 'machine;
                         }
                     }
@@ -161,7 +154,10 @@ impl ::std::future::Future for Outer {
                 OuterState::Waiting2 { x, mut __awaited } => {
                     match __awaited.as_mut().poll(cx) {
                         ::std::task::Poll::Pending => {
-                            this.state = OuterState::Waiting2 { x, __awaited };
+                            this.state = OuterState::Waiting2 {
+                                x,
+                                __awaited,
+                            };
                             return ::std::task::Poll::Pending;
                         }
                         ::std::task::Poll::Ready(__out) => {

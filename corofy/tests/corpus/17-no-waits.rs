@@ -44,9 +44,7 @@ impl Future for AtOnce {
                     }
                     return PollState::Ready(total);
                 }
-                AtOnceState::Done => {
-                    panic!("`at_once` was polled after it completed")
-                }
+                AtOnceState::Done => panic!("`at_once` was polled after it completed"),
             }
         }
     }

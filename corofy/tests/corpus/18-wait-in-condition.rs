@@ -43,13 +43,19 @@ impl Future for Classify {
             match ::std::mem::replace(&mut self.state, ClassifyState::Done) {
                 ClassifyState::Start { n } => {
                     let __awaited = Countdown::new(n);
-                    self.state = ClassifyState::Waiting1 { n, __awaited };
+                    self.state = ClassifyState::Waiting1 {
+                        n,
+                        __awaited,
+                    };
                     continue 'machine;
                 }
                 ClassifyState::Waiting1 { n, mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = ClassifyState::Waiting1 { n, __awaited };
+                            self.state = ClassifyState::Waiting1 {
+                                n,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
@@ -57,7 +63,9 @@ impl Future for Classify {
                                 return PollState::Ready("big");
                             }
                             let __awaited = Countdown::new(n);
-                            self.state = ClassifyState::Waiting2 { __awaited };
+                            self.state = ClassifyState::Waiting2 {
+                                __awaited,
+                            };
                             continue 'machine;
                         }
                     }
@@ -65,20 +73,22 @@ impl Future for Classify {
                 ClassifyState::Waiting2 { mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = ClassifyState::Waiting2 { __awaited };
+                            self.state = ClassifyState::Waiting2 {
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
-                            return PollState::Ready(match __out {
-                                0 => "zero",
-                                _ => "small",
-                            });
+                            return PollState::Ready(
+                                match __out {
+                                    0 => "zero",
+                                    _ => "small",
+                                },
+                            );
                         }
                     }
                 }
-                ClassifyState::Done => {
-                    panic!("`classify` was polled after it completed")
-                }
+                ClassifyState::Done => panic!("`classify` was polled after it completed"),
             }
         }
     }

@@ -38,23 +38,10 @@ pub struct Grid {
 
 /// Where `Grid` is: each variant holds what the rest of the coroutine needs.
 enum GridState {
-    Start {
-        size: u32,
-    },
-    AfterLoop1 {
-        hits: u32,
-    },
-    LoopHead1 {
-        size: u32,
-        hits: u32,
-        row: u32,
-    },
-    Waiting1 {
-        size: u32,
-        hits: u32,
-        row: u32,
-        __awaited: Countdown,
-    },
+    Start { size: u32 },
+    AfterLoop1 { hits: u32 },
+    LoopHead1 { size: u32, hits: u32, row: u32 },
+    Waiting1 { size: u32, hits: u32, row: u32, __awaited: Countdown },
     Done,
 }
 
@@ -67,17 +54,17 @@ impl Future for Grid {
                 GridState::Start { size } => {
                     let mut hits: u32 = 0;
                     let mut row: u32 = 0;
-                    self.state = GridState::LoopHead1 { size, hits, row };
+                    self.state = GridState::LoopHead1 {
+                        size,
+                        hits,
+                        row,
+                    };
                     continue 'machine;
                 }
                 GridState::AfterLoop1 { mut hits } => {
                     return PollState::Ready(hits);
                 }
-                GridState::LoopHead1 {
-                    size,
-                    mut hits,
-                    mut row,
-                } => {
+                GridState::LoopHead1 { size, mut hits, mut row } => {
                     row += 1;
                     if row > size {
                         self.state = GridState::AfterLoop1 { hits };
@@ -85,7 +72,11 @@ impl Future for Grid {
                     }
                     for col in 0..size {
                         if col == row {
-                            self.state = GridState::LoopHead1 { size, hits, row };
+                            self.state = GridState::LoopHead1 {
+                                size,
+                                hits,
+                                row,
+                            };
                             continue 'machine;
                         }
                         hits += 1;
@@ -99,27 +90,28 @@ impl Future for Grid {
                     };
                     continue 'machine;
                 }
-                GridState::Waiting1 {
-                    size,
-                    mut hits,
-                    mut row,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = GridState::Waiting1 {
-                            size,
-                            hits,
-                            row,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
+                GridState::Waiting1 { size, mut hits, mut row, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = GridState::Waiting1 {
+                                size,
+                                hits,
+                                row,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            hits += __out;
+                            self.state = GridState::LoopHead1 {
+                                size,
+                                hits,
+                                row,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        hits += __out;
-                        self.state = GridState::LoopHead1 { size, hits, row };
-                        continue 'machine;
-                    }
-                },
+                }
                 GridState::Done => panic!("`grid` was polled after it completed"),
             }
         }

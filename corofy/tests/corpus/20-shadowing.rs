@@ -44,36 +44,41 @@ impl Future for Shadow {
                     self.state = ShadowState::Waiting1 { __awaited };
                     continue 'machine;
                 }
-                ShadowState::Waiting1 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = ShadowState::Waiting1 { __awaited };
-                        return PollState::NotReady;
+                ShadowState::Waiting1 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = ShadowState::Waiting1 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let value: u32 = __out;
+                            let value: String = format!("<{value}>");
+                            let __awaited = Countdown::new(1);
+                            self.state = ShadowState::Waiting2 {
+                                value,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let value: u32 = __out;
-                        let value: String = format!("<{value}>");
-                        let __awaited = Countdown::new(1);
-                        self.state = ShadowState::Waiting2 { value, __awaited };
-                        continue 'machine;
-                    }
-                },
-                ShadowState::Waiting2 {
-                    value,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = ShadowState::Waiting2 { value, __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        let extra: <Countdown as Future>::Output = __out;
-                        let value = format!("{value}{extra}");
-                        return PollState::Ready(value);
-                    }
-                },
-                ShadowState::Done => {
-                    panic!("`shadow` was polled after it completed")
                 }
+                ShadowState::Waiting2 { value, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = ShadowState::Waiting2 {
+                                value,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let extra: <Countdown as Future>::Output = __out;
+                            let value = format!("{value}{extra}");
+                            return PollState::Ready(value);
+                        }
+                    }
+                }
+                ShadowState::Done => panic!("`shadow` was polled after it completed"),
             }
         }
     }

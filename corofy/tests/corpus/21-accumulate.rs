@@ -30,21 +30,10 @@ pub struct Collect {
 
 /// Where `Collect` is: each variant holds what the rest of the coroutine needs.
 enum CollectState {
-    Start {
-        n: u32,
-    },
-    AfterLoop1 {
-        seen: Vec<u32>,
-    },
-    LoopHead1 {
-        seen: Vec<u32>,
-        left: u32,
-    },
-    Waiting1 {
-        seen: Vec<u32>,
-        left: u32,
-        __awaited: Countdown,
-    },
+    Start { n: u32 },
+    AfterLoop1 { seen: Vec<u32> },
+    LoopHead1 { seen: Vec<u32>, left: u32 },
+    Waiting1 { seen: Vec<u32>, left: u32, __awaited: Countdown },
     Done,
 }
 
@@ -57,7 +46,10 @@ impl Future for Collect {
                 CollectState::Start { n } => {
                     let mut seen: Vec<u32> = Vec::with_capacity(n as usize);
                     let mut left: u32 = n;
-                    self.state = CollectState::LoopHead1 { seen, left };
+                    self.state = CollectState::LoopHead1 {
+                        seen,
+                        left,
+                    };
                     continue 'machine;
                 }
                 CollectState::AfterLoop1 { mut seen } => {
@@ -77,30 +69,29 @@ impl Future for Collect {
                         continue 'machine;
                     }
                 }
-                CollectState::Waiting1 {
-                    mut seen,
-                    mut left,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = CollectState::Waiting1 {
-                            seen,
-                            left,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
+                CollectState::Waiting1 { mut seen, mut left, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = CollectState::Waiting1 {
+                                seen,
+                                left,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let v: <Countdown as Future>::Output = __out;
+                            seen.push(v);
+                            left -= 1;
+                            self.state = CollectState::LoopHead1 {
+                                seen,
+                                left,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let v: <Countdown as Future>::Output = __out;
-                        seen.push(v);
-                        left -= 1;
-                        self.state = CollectState::LoopHead1 { seen, left };
-                        continue 'machine;
-                    }
-                },
-                CollectState::Done => {
-                    panic!("`collect` was polled after it completed")
                 }
+                CollectState::Done => panic!("`collect` was polled after it completed"),
             }
         }
     }

@@ -40,15 +40,17 @@ impl Future for Plain {
                     self.state = PlainState::Waiting1 { __awaited };
                     continue 'machine;
                 }
-                PlainState::Waiting1 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = PlainState::Waiting1 { __awaited };
-                        return PollState::NotReady;
+                PlainState::Waiting1 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = PlainState::Waiting1 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            return PollState::Ready(__out);
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        return PollState::Ready(__out);
-                    }
-                },
+                }
                 PlainState::Done => panic!("`plain` was polled after it completed"),
             }
         }

@@ -40,25 +40,28 @@ impl<'a> Future for Greet<'a> {
             ) {
                 GreetState::Start { name, times } => {
                     let __awaited = Countdown::new(times);
-                    self.state = GreetState::Waiting1 { name, __awaited };
+                    self.state = GreetState::Waiting1 {
+                        name,
+                        __awaited,
+                    };
                     continue 'machine;
                 }
-                GreetState::Waiting1 {
-                    name,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = GreetState::Waiting1 { name, __awaited };
-                        return PollState::NotReady;
+                GreetState::Waiting1 { name, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = GreetState::Waiting1 {
+                                name,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let n: <Countdown as Future>::Output = __out;
+                            return PollState::Ready(name.repeat(n as usize));
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let n: <Countdown as Future>::Output = __out;
-                        return PollState::Ready(name.repeat(n as usize));
-                    }
-                },
-                GreetState::Done(_) => {
-                    panic!("`greet` was polled after it completed")
                 }
+                GreetState::Done(_) => panic!("`greet` was polled after it completed"),
             }
         }
     }

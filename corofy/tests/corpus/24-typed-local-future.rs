@@ -27,17 +27,9 @@ pub struct Prepared {
 
 /// Where `Prepared` is: each variant holds what the rest of the coroutine needs.
 enum PreparedState {
-    Start {
-        n: u32,
-    },
-    Waiting1 {
-        slow: Countdown,
-        __awaited: Countdown,
-    },
-    Waiting2 {
-        a: <Countdown as Future>::Output,
-        __awaited: Countdown,
-    },
+    Start { n: u32 },
+    Waiting1 { slow: Countdown, __awaited: Countdown },
+    Waiting2 { a: <Countdown as Future>::Output, __awaited: Countdown },
     Done,
 }
 
@@ -51,28 +43,39 @@ impl Future for Prepared {
                     let slow: Countdown = Countdown::new(n);
                     let fast: Countdown = Countdown::new(0);
                     let __awaited = fast;
-                    self.state = PreparedState::Waiting1 { slow, __awaited };
+                    self.state = PreparedState::Waiting1 {
+                        slow,
+                        __awaited,
+                    };
                     continue 'machine;
                 }
-                PreparedState::Waiting1 {
-                    slow,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = PreparedState::Waiting1 { slow, __awaited };
-                        return PollState::NotReady;
+                PreparedState::Waiting1 { slow, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = PreparedState::Waiting1 {
+                                slow,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let a: <Countdown as Future>::Output = __out;
+                            let __awaited = slow;
+                            self.state = PreparedState::Waiting2 {
+                                a,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
                     }
-                    PollState::Ready(__out) => {
-                        let a: <Countdown as Future>::Output = __out;
-                        let __awaited = slow;
-                        self.state = PreparedState::Waiting2 { a, __awaited };
-                        continue 'machine;
-                    }
-                },
+                }
                 PreparedState::Waiting2 { a, mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = PreparedState::Waiting2 { a, __awaited };
+                            self.state = PreparedState::Waiting2 {
+                                a,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
@@ -81,9 +84,7 @@ impl Future for Prepared {
                         }
                     }
                 }
-                PreparedState::Done => {
-                    panic!("`prepared` was polled after it completed")
-                }
+                PreparedState::Done => panic!("`prepared` was polled after it completed"),
             }
         }
     }

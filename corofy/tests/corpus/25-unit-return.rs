@@ -20,7 +20,10 @@ use std::rc::Rc;
 // }
 pub fn log_steps(log: Rc<RefCell<Vec<String>>>, stop_early: bool) -> LogSteps {
     LogSteps {
-        state: LogStepsState::Start { log, stop_early },
+        state: LogStepsState::Start {
+            log,
+            stop_early,
+        },
     }
 }
 
@@ -32,19 +35,9 @@ pub struct LogSteps {
 
 /// Where `LogSteps` is: each variant holds what the rest of the coroutine needs.
 enum LogStepsState {
-    Start {
-        log: Rc<RefCell<Vec<String>>>,
-        stop_early: bool,
-    },
-    Waiting1 {
-        log: Rc<RefCell<Vec<String>>>,
-        stop_early: bool,
-        __awaited: Countdown,
-    },
-    Waiting2 {
-        log: Rc<RefCell<Vec<String>>>,
-        __awaited: Countdown,
-    },
+    Start { log: Rc<RefCell<Vec<String>>>, stop_early: bool },
+    Waiting1 { log: Rc<RefCell<Vec<String>>>, stop_early: bool, __awaited: Countdown },
+    Waiting2 { log: Rc<RefCell<Vec<String>>>, __awaited: Countdown },
     Done,
 }
 
@@ -64,34 +57,38 @@ impl Future for LogSteps {
                     };
                     continue 'machine;
                 }
-                LogStepsState::Waiting1 {
-                    log,
-                    stop_early,
-                    mut __awaited,
-                } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = LogStepsState::Waiting1 {
-                            log,
-                            stop_early,
-                            __awaited,
-                        };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        let n: <Countdown as Future>::Output = __out;
-                        log.borrow_mut().push(format!("waited {n}"));
-                        if stop_early {
-                            return PollState::Ready(());
+                LogStepsState::Waiting1 { log, stop_early, mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = LogStepsState::Waiting1 {
+                                log,
+                                stop_early,
+                                __awaited,
+                            };
+                            return PollState::NotReady;
                         }
-                        let __awaited = Countdown::new(1);
-                        self.state = LogStepsState::Waiting2 { log, __awaited };
-                        continue 'machine;
+                        PollState::Ready(__out) => {
+                            let n: <Countdown as Future>::Output = __out;
+                            log.borrow_mut().push(format!("waited {n}"));
+                            if stop_early {
+                                return PollState::Ready(());
+                            }
+                            let __awaited = Countdown::new(1);
+                            self.state = LogStepsState::Waiting2 {
+                                log,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
                     }
-                },
+                }
                 LogStepsState::Waiting2 { log, mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = LogStepsState::Waiting2 { log, __awaited };
+                            self.state = LogStepsState::Waiting2 {
+                                log,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {

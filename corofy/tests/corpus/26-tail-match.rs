@@ -30,19 +30,10 @@ pub struct Choose {
 
 /// Where `Choose` is: each variant holds what the rest of the coroutine needs.
 enum ChooseState {
-    Start {
-        which: u8,
-    },
-    Waiting1 {
-        __awaited: Countdown,
-    },
-    Waiting2 {
-        __awaited: Countdown,
-    },
-    Waiting3 {
-        a: <Countdown as Future>::Output,
-        __awaited: Countdown,
-    },
+    Start { which: u8 },
+    Waiting1 { __awaited: Countdown },
+    Waiting2 { __awaited: Countdown },
+    Waiting3 { a: <Countdown as Future>::Output, __awaited: Countdown },
     Done,
 }
 
@@ -52,46 +43,58 @@ impl Future for Choose {
     fn poll(&mut self) -> PollState<Self::Output> {
         'machine: loop {
             match ::std::mem::replace(&mut self.state, ChooseState::Done) {
-                ChooseState::Start { which } => match which {
-                    0 => {
-                        let __awaited = Countdown::new(1);
-                        self.state = ChooseState::Waiting1 { __awaited };
-                        continue 'machine;
+                ChooseState::Start { which } => {
+                    match which {
+                        0 => {
+                            let __awaited = Countdown::new(1);
+                            self.state = ChooseState::Waiting1 { __awaited };
+                            continue 'machine;
+                        }
+                        1 => {
+                            let __awaited = Countdown::new(2);
+                            self.state = ChooseState::Waiting2 { __awaited };
+                            continue 'machine;
+                        }
+                        _ => {
+                            return PollState::Ready(99);
+                        }
                     }
-                    1 => {
-                        let __awaited = Countdown::new(2);
-                        self.state = ChooseState::Waiting2 { __awaited };
-                        continue 'machine;
+                }
+                ChooseState::Waiting1 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = ChooseState::Waiting1 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            return PollState::Ready(__out);
+                        }
                     }
-                    _ => {
-                        return PollState::Ready(99);
+                }
+                ChooseState::Waiting2 { mut __awaited } => {
+                    match __awaited.poll() {
+                        PollState::NotReady => {
+                            self.state = ChooseState::Waiting2 { __awaited };
+                            return PollState::NotReady;
+                        }
+                        PollState::Ready(__out) => {
+                            let a: <Countdown as Future>::Output = __out;
+                            let __awaited = Countdown::new(3);
+                            self.state = ChooseState::Waiting3 {
+                                a,
+                                __awaited,
+                            };
+                            continue 'machine;
+                        }
                     }
-                },
-                ChooseState::Waiting1 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = ChooseState::Waiting1 { __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        return PollState::Ready(__out);
-                    }
-                },
-                ChooseState::Waiting2 { mut __awaited } => match __awaited.poll() {
-                    PollState::NotReady => {
-                        self.state = ChooseState::Waiting2 { __awaited };
-                        return PollState::NotReady;
-                    }
-                    PollState::Ready(__out) => {
-                        let a: <Countdown as Future>::Output = __out;
-                        let __awaited = Countdown::new(3);
-                        self.state = ChooseState::Waiting3 { a, __awaited };
-                        continue 'machine;
-                    }
-                },
+                }
                 ChooseState::Waiting3 { a, mut __awaited } => {
                     match __awaited.poll() {
                         PollState::NotReady => {
-                            self.state = ChooseState::Waiting3 { a, __awaited };
+                            self.state = ChooseState::Waiting3 {
+                                a,
+                                __awaited,
+                            };
                             return PollState::NotReady;
                         }
                         PollState::Ready(__out) => {
@@ -99,9 +102,7 @@ impl Future for Choose {
                         }
                     }
                 }
-                ChooseState::Done => {
-                    panic!("`choose` was polled after it completed")
-                }
+                ChooseState::Done => panic!("`choose` was polled after it completed"),
             }
         }
     }

@@ -85,6 +85,9 @@ mod c25;
 #[rustfmt::skip]
 #[path = "corpus/26-tail-match.rs"]
 mod c26;
+#[rustfmt::skip]
+#[path = "corpus/27-loop-left-by-return.rs"]
+mod c27;
 
 use delayserver::DelayServer;
 use fixture::own::block_on;
@@ -165,6 +168,7 @@ fn control_flow_gives_what_plain_rust_gives() {
     assert_eq!(block_on(c26::choose(0)).0, 1);
     assert_eq!(block_on(c26::choose(1)).0, 5);
     assert_eq!(block_on(c26::choose(2)).0, 99);
+    assert_eq!(block_on(c27::find_first_over(3)), (4, 5));
 }
 
 #[test]

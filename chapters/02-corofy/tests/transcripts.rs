@@ -1,0 +1,21 @@
+//! Every transcript in `expected/` is what the program prints now.
+
+use transcript::{Run, Vary, check_chapter};
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_ch02-corofy");
+
+#[test]
+fn transcripts() {
+    check_chapter(
+        env!("CARGO_MANIFEST_DIR"),
+        vec![
+            Run::new("main.txt", PROGRAM)
+                .vary(Vary::Ports)
+                .vary(Vary::Durations)
+                .vary(Vary::Pattern {
+                    name: "count",
+                    regex: r"polled \d+ times",
+                }),
+        ],
+    );
+}

@@ -1322,7 +1322,8 @@ impl<'a> Lowerer<'a> {
         let item_ty: Type = parse_quote!(<#items_ty as IntoIterator>::Item);
         let bind: Stmt = match &**pat {
             Pat::Ident(_) => parse_quote!(let #pat: #item_ty = __item;),
-            _ => parse_quote!(let #pat = __item;),
+            // Parentheses keep an or-pattern (`A | B`) valid after `let`.
+            _ => parse_quote!(let (#pat) = __item;),
         };
         let stmts = body.stmts.iter();
         Ok(vec![

@@ -105,6 +105,9 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // A bug in corofy is reported as an internal error (see `corofy::rewrite`),
+    // not as a panic message and a backtrace.
+    std::panic::set_hook(Box::new(|_| {}));
     let args = match parse_args() {
         Ok(Some(args)) => args,
         Ok(None) => return ExitCode::SUCCESS,

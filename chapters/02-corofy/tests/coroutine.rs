@@ -10,7 +10,6 @@ use delayserver::DelayServer;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 /// A one-off server on 127.0.0.1 that runs `script` on its listener.
 fn fake_server(

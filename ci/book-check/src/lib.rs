@@ -13,7 +13,8 @@
 //! * an output block (```` ```text ````, ```` ```console ````, ```` ```output ````
 //!   or no language) that is not an include of a transcript a test checks: a file
 //!   in `chapters/<chapter>/expected/` of a chapter whose `tests/transcripts.rs`
-//!   calls `transcript::check_chapter` (see the `transcript` crate);
+//!   calls `transcript::check_chapter` (see the `transcript` crate), or one of
+//!   corofy's golden error reports (`corofy/tests/corpus/*.err`);
 //! * a chapter crate that no page includes anything from (`chapters/support/`
 //!   is exempt);
 //! * an image that does not exist, and a `{{#...}}` directive mdBook would not
@@ -470,6 +471,14 @@ impl Checker {
         let explanation = "transcripts live in chapters/<chapter>/expected/*.txt and are \
                            compared with the program's output by that chapter's \
                            tests/transcripts.rs";
+        // corofy's refusals: its golden test compares every `.err` file with
+        // what corofy prints for the `.coro` file beside it.
+        if let ["corofy", "tests", "corpus", file] = parts.as_slice()
+            && file.ends_with(".err")
+        {
+            self.stats.transcripts += 1;
+            return;
+        }
         let ["chapters", chapter, "expected", file] = parts.as_slice() else {
             self.report(
                 page,

@@ -69,6 +69,18 @@ pub fn search_hits(dom: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+static IMG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<img\s[^>]*src="([^"]+)""#).expect("valid regex")
+});
+
+/// The images a page's DOM shows, as paths relative to the book's root.
+pub fn images(dom: &str) -> Vec<String> {
+    IMG.captures_iter(dom)
+        .map(|c| c[1].trim_start_matches("./").to_string())
+        .filter(|src| !src.contains("://"))
+        .collect()
+}
+
 /// Console messages in Chromium's log (with `--enable-logging=stderr`).
 pub fn console_messages(log: &str) -> Vec<String> {
     log.lines()
@@ -100,6 +112,13 @@ mod tests {
             <li><a href="intro.html#b">B</a></li></ul>"#;
         assert_eq!(search_hits(dom), ["ch01.html", "intro.html"]);
         assert_eq!(search_hits("<ul id=\"other\"></ul>"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn finds_images() {
+        let dom =
+            r#"<p><img src="images/a.svg" alt="x"><img alt="y" src="./b.png"></p>"#;
+        assert_eq!(images(dom), ["images/a.svg", "b.png"]);
     }
 
     #[test]

@@ -1,53 +1,24 @@
 //! `cargo run -q -p browser-check [BOOK_DIR]` (default `book/book`, built by
-//! `ci/book build`): loads the introduction and chapter 1 in headless Chromium
-//! and fails if a page shows a raw `{{#`, an empty code block, a console
-//! message or a missing file, or if the search does not find chapter 1.
-//! Screenshots of chapter 1 in the light and dark themes go to
-//! `target/browser-check/`.
+//! `ci/book build`): loads every page of the book in headless Chromium and
+//! fails if one shows a raw `{{#`, an empty code block, a console message, a
+//! missing file or an image that never loaded, or if the search does not find
+//! chapter 1. Screenshots of every chapter in the light and dark themes (the
+//! top of the page, and the whole page) go to `target/browser-check/`.
 
 use browser_check::chrome::{Chrome, Theme};
 use browser_check::server::StaticServer;
-use browser_check::{console_messages, problems_in_dom, search_hits};
+use browser_check::{console_messages, images, problems_in_dom, search_hits};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Pages every run loads, and for each an image it must show.
-const PAGES: &[(&str, Option<&str>)] = &[
-    ("intro.html", None),
-    ("ch01-state-machine.html", Some("images/ch01-states.svg")),
-];
 /// A word that appears in chapter 1 and not in the introduction, and the page
 /// the search must find it on.
 const SEARCH: (&str, &str) = ("TwoRequests", "ch01-state-machine.html");
-/// Screenshots: file name, page, theme, window size. Headless Chromium does not
-/// scroll to a `#fragment` before the picture is taken, so the whole-page shots
-/// use a window tall enough to hold all of chapter 1.
-const SCREENSHOTS: &[(&str, &str, Theme, (u32, u32))] = &[
-    (
-        "ch01-light.png",
-        "ch01-state-machine.html",
-        Theme::Light,
-        (1280, 900),
-    ),
-    (
-        "ch01-dark.png",
-        "ch01-state-machine.html",
-        Theme::Dark,
-        (1280, 900),
-    ),
-    (
-        "ch01-full-light.png",
-        "ch01-state-machine.html",
-        Theme::Light,
-        (1280, 16000),
-    ),
-    (
-        "ch01-full-dark.png",
-        "ch01-state-machine.html",
-        Theme::Dark,
-        (1280, 16000),
-    ),
-];
+/// Window sizes: the top of a page, and the whole of it (headless Chromium
+/// does not scroll to a `#fragment` before the picture is taken, so a window
+/// tall enough for the longest chapter shows everything).
+const TOP: (u32, u32) = (1280, 900);
+const FULL: (u32, u32) = (1400, 16000);
 
 fn main() -> ExitCode {
     let book = std::env::args_os()
@@ -70,6 +41,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The rendered pages: one per Markdown file of the book's source.
+fn pages(book_src: &Path) -> std::io::Result<Vec<String>> {
+    let mut pages: Vec<String> = std::fs::read_dir(book_src)?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with(".md") && n != "SUMMARY.md")
+        .map(|n| n.replace(".md", ".html"))
+        .collect();
+    pages.sort();
+    Ok(pages)
+}
+
 fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     if !book.join("index.html").is_file() {
         return Err(std::io::Error::new(
@@ -80,13 +63,14 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
             ),
         ));
     }
+    let pages = pages(&book.join("../src"))?;
     let server = StaticServer::start(book)?;
     let mut chrome = Chrome::find(&out.join("scratch"))?;
     let mut problems = Vec::new();
     let mut report =
         |page: &str, problem: String| problems.push(format!("{page}: {problem}"));
 
-    for &(page, image) in PAGES {
+    for page in &pages {
         let loaded = chrome.dump_dom(&server.url(page))?;
         if !loaded.dom.contains("<main") {
             report(
@@ -106,10 +90,10 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
                 format!("requested a file the book does not have: {missing}"),
             );
         }
-        if let Some(image) = image
-            && !server.served(image)
-        {
-            report(page, format!("the diagram {image} was never loaded"));
+        for image in images(&loaded.dom) {
+            if !server.served(&image) {
+                report(page, format!("the image {image} was never loaded"));
+            }
         }
     }
 
@@ -124,20 +108,27 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
         );
     }
 
-    for &(file, page, theme, size) in SCREENSHOTS {
-        let path = out.join(file);
-        let shot = chrome.screenshot(&server.url(page), theme, &path, size)?;
-        if !path.is_file() {
-            report(
-                page,
-                format!("no screenshot was written to {}", path.display()),
-            );
-        }
-        for message in console_messages(&shot.log) {
-            report(
-                page,
-                format!("console message ({theme:?} theme): {message}"),
-            );
+    for page in pages.iter().filter(|p| p.starts_with("ch")) {
+        let stem = page.trim_end_matches(".html");
+        for (theme, theme_name) in [(Theme::Light, "light"), (Theme::Dark, "dark")]
+        {
+            for (size, kind) in [(TOP, ""), (FULL, "-full")] {
+                let path = out.join(format!("{stem}{kind}-{theme_name}.png"));
+                let shot =
+                    chrome.screenshot(&server.url(page), theme, &path, size)?;
+                if !path.is_file() {
+                    report(
+                        page,
+                        format!("no screenshot was written to {}", path.display()),
+                    );
+                }
+                for message in console_messages(&shot.log) {
+                    report(
+                        page,
+                        format!("console message ({theme_name}): {message}"),
+                    );
+                }
+            }
         }
     }
     for missing in server.take_missing() {
@@ -148,8 +139,9 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     }
     if problems.is_empty() {
         println!(
-            "browser-check: ok ({} pages, search finds {word:?} on {expected}; screenshots in {})",
-            PAGES.len(),
+            "browser-check: ok ({} pages, search finds {word:?} on {expected}; \
+             screenshots in {})",
+            pages.len(),
             out.display()
         );
     }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+// ANCHOR: usage
 const USAGE: &str = "\
 corofy: rewrites `coroutine fn` items with `.wait` points into state machines
 
@@ -38,6 +39,7 @@ Example:
 
 Exit status: 0 done, 1 an input was refused (or is stale with --check), 2 usage error.
 ";
+// ANCHOR_END: usage
 
 struct Args {
     target: Option<Target>,

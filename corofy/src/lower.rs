@@ -1323,7 +1323,8 @@ impl<'a> Lowerer<'a> {
         let bind: Stmt = match &**pat {
             Pat::Ident(_) => parse_quote!(let #pat: #item_ty = __item;),
             // Parentheses keep an or-pattern (`A | B`) valid after `let`.
-            _ => parse_quote!(let (#pat) = __item;),
+            Pat::Or(_) => parse_quote!(let (#pat) = __item;),
+            _ => parse_quote!(let #pat = __item;),
         };
         let stmts = body.stmts.iter();
         Ok(vec![

@@ -124,7 +124,7 @@ impl Future for SumTo {
                 SumToState::LoopHead2 { mut sum, mut __iter2 } => {
                     match Iterator::next(&mut __iter2) {
                         Some(__item) => {
-                            let (_) = __item;
+                            let _ = __item;
                             let __awaited = Countdown::new(0);
                             self.state = SumToState::Waiting2 {
                                 sum,

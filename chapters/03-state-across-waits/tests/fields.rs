@@ -40,7 +40,7 @@ fn a_self_pointing_state_is_right_until_it_moves() {
     assert_eq!(moved.cursor_address(), aimed_at);
     assert!(!moved.cursor_is_inside());
     // Moving it again (into a Vec) leaves it pointing at the same old place.
-    let many = vec![*moved];
+    let many: Vec<SelfPointing> = std::iter::once(*moved).collect();
     assert_eq!(many[0].cursor_address(), aimed_at);
     assert!(!many[0].cursor_is_inside());
 }

@@ -2,7 +2,7 @@
 // Do not edit: change requests.coro and run corofy again.
 
 //! The chapter's coroutines. corofy turns this file into `requests.rs`; from
-//! `chapters/02-corofy`, run `corofy src/requests.coro` after changing it.
+//! `chapters/04-mio-poll`, run `corofy src/requests.coro` after changing it.
 
 use crate::future::{Future, PollState};
 use crate::http::HttpGet;

@@ -753,10 +753,25 @@ impl<'a> Lowerer<'a> {
                 self.rewrite_inline_stmt(&mut stmt, block)?;
                 match (stmt, last, cont) {
                     (Stmt::Expr(expr, None), true, Cont::Return) => {
-                        out.push(Stmt::Expr(
-                            self.ret(expr),
-                            Some(Default::default()),
-                        ));
+                        // A coroutine returning `()` whose last expression is
+                        // a `match` or a call: run it, then return `()`, rather
+                        // than passing a unit value around.
+                        let unit_output = matches!(&self.output, Type::Tuple(t) if t.elems.is_empty());
+                        let unit_expr =
+                            matches!(&expr, Expr::Tuple(t) if t.elems.is_empty());
+                        if unit_output && !unit_expr {
+                            let stmt = Stmt::Expr(expr, Some(Default::default()));
+                            let diverges = diverges(&stmt);
+                            out.push(stmt);
+                            if !diverges {
+                                out.extend(self.cont_code(block, cont));
+                            }
+                        } else {
+                            out.push(Stmt::Expr(
+                                self.ret(expr),
+                                Some(Default::default()),
+                            ));
+                        }
                         return Ok(out);
                     }
                     (Stmt::Expr(expr, None), true, Cont::Goto(_)) => {

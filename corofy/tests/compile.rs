@@ -88,6 +88,9 @@ mod c26;
 #[rustfmt::skip]
 #[path = "corpus/27-loop-left-by-return.rs"]
 mod c27;
+#[rustfmt::skip]
+#[path = "corpus/28-unit-tail-expression.rs"]
+mod c28;
 
 use delayserver::DelayServer;
 use fixture::own::block_on;
@@ -169,6 +172,9 @@ fn control_flow_gives_what_plain_rust_gives() {
     assert_eq!(block_on(c26::choose(1)).0, 5);
     assert_eq!(block_on(c26::choose(2)).0, 99);
     assert_eq!(block_on(c27::find_first_over(3)), (4, 5));
+    let seen = Rc::new(std::cell::Cell::new(0));
+    block_on(c28::note(Rc::clone(&seen)));
+    assert_eq!(seen.get(), 2);
 }
 
 #[test]

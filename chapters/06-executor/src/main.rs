@@ -80,7 +80,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let mut threads: Vec<&String> = seen.iter().collect();
         threads.dedup();
         println!(
-            "  executor-{n}: {} polls recorded, all on {threads:?}",
+            "  executor-{n}: its tasks recorded {} thread names, all {threads:?}",
             seen.len()
         );
     }

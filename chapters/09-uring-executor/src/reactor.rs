@@ -579,3 +579,66 @@ impl Drop for Reactor {
     }
 }
 // ANCHOR_END: drop
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+    use std::task::Wake;
+
+    struct Counter(AtomicU32);
+
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (Arc<Counter>, Waker) {
+        let counter = Arc::new(Counter(AtomicU32::new(0)));
+        (Arc::clone(&counter), Waker::from(counter))
+    }
+
+    #[test]
+    fn a_late_completion_never_wakes_the_slots_next_owner() {
+        if ring::open_or_skip(8).is_none() {
+            return;
+        }
+        let mut reactor = Reactor::new(8, Arc::default()).unwrap();
+        let (first, first_waker) = counting_waker();
+        let old = reactor.allocate(first_waker);
+        reactor.in_flight_count -= 1; // pretend it completed...
+        reactor.release(old); // ...and its slot was handed back
+        let (second, second_waker) = counting_waker();
+        let new = reactor.allocate(second_waker);
+        assert_eq!(new.index, old.index, "the slot is reused");
+        assert_ne!(new.generation, old.generation, "with a new generation");
+        // A completion carrying the old key arrives (a duplicate, or one
+        // that raced with the slot's release): it must wake nobody.
+        let stale = opcode::Nop::new().build().user_data(old.user_data());
+        // SAFETY: a NOP points to nothing.
+        unsafe { reactor.push(&stale) }.unwrap();
+        reactor.turn(true).unwrap();
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(Ordering::SeqCst), 0);
+        assert!(matches!(
+            reactor.slots[new.index as usize].state,
+            SlotState::InFlight(_)
+        ));
+        // The real completion for the new key does wake its owner.
+        let real = opcode::Nop::new().build().user_data(new.user_data());
+        // SAFETY: a NOP points to nothing.
+        unsafe { reactor.push(&real) }.unwrap();
+        reactor.turn(true).unwrap();
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn keys_round_trip_through_user_data() {
+        for (index, generation) in [(0, 0), (7, 3), (u32::MAX - 2, u32::MAX)] {
+            let key = Key { index, generation };
+            assert_eq!(Key::from_user_data(key.user_data()), key);
+            assert!(key.user_data() < CANCEL);
+        }
+    }
+}

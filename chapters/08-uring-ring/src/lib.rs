@@ -4,5 +4,6 @@
 //! submits them and reaps completions one at a time, with the `unsafe` that
 //! takes and what makes each use sound.
 
+pub mod exercises;
 pub mod ring;
 pub mod tour;

@@ -5,6 +5,7 @@
 //! their buffers; [`time`] has `sleep`. [`ring`] is chapter 8's.
 
 pub mod executor;
+pub mod exercises;
 pub mod op;
 pub mod reactor;
 pub mod ring;

@@ -14,6 +14,7 @@ pub async fn serve(
     let mut accepted = 0;
     while connections.is_none_or(|n| accepted < n) {
         let (stream, peer) = listener.accept().await?;
+        stream.set_nodelay(true)?;
         log::debug!("echo: connection from {peer}");
         accepted += 1;
         spawn(async move {

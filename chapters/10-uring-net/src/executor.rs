@@ -101,13 +101,14 @@ impl Wake for TaskWaker {
 /// finished and whose place was reused) names a task that no longer exists.
 #[derive(Default)]
 struct Tasks {
-    slots: Vec<(u32, Option<Task>)>,
+    /// Generation, the task (while not running), and its waker, made once.
+    slots: Vec<(u32, Option<(Task, Waker)>)>,
     free: Vec<u32>,
     live: usize,
 }
 
 impl Tasks {
-    fn insert(&mut self, task: Task) -> u64 {
+    fn insert(&mut self, task: Task, waker_for: impl FnOnce(u64) -> Waker) -> u64 {
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -115,13 +116,14 @@ impl Tasks {
                 (self.slots.len() - 1) as u32
             }
         };
-        let slot = &mut self.slots[index as usize];
-        slot.1 = Some(task);
+        let generation = self.slots[index as usize].0;
+        let id = (u64::from(generation) << 32) | u64::from(index);
+        self.slots[index as usize].1 = Some((task, waker_for(id)));
         self.live += 1;
-        (u64::from(slot.0) << 32) | u64::from(index)
+        id
     }
 
-    fn take(&mut self, id: u64) -> Option<Task> {
+    fn take(&mut self, id: u64) -> Option<(Task, Waker)> {
         let (generation, index) = ((id >> 32) as u32, id as u32);
         let slot = self.slots.get_mut(index as usize)?;
         if slot.0 != generation {
@@ -130,7 +132,7 @@ impl Tasks {
         slot.1.take()
     }
 
-    fn put_back(&mut self, id: u64, task: Task) {
+    fn put_back(&mut self, id: u64, task: (Task, Waker)) {
         self.slots[id as u32 as usize].1 = Some(task);
     }
 
@@ -199,6 +201,7 @@ impl Runtime {
         let _spawner = Spawner::enter();
         let mut tasks = Tasks::default();
         let mut main = pin!(main);
+        let main_waker = self.waker(MAIN);
         let mut output = None;
         self.wake(MAIN);
         loop {
@@ -213,22 +216,23 @@ impl Runtime {
                 queue.order.drain(..).collect()
             };
             for id in ready {
-                let waker = self.waker(id);
-                let mut cx = Context::from_waker(&waker);
                 if id == MAIN {
+                    let mut cx = Context::from_waker(&main_waker);
                     if output.is_none()
                         && let Poll::Ready(value) = main.as_mut().poll(&mut cx)
                     {
                         output = Some(value);
                     }
-                } else if let Some(mut task) = tasks.take(id) {
+                } else if let Some((mut task, waker)) = tasks.take(id) {
+                    // Each task's waker was made once, when it was spawned.
+                    let mut cx = Context::from_waker(&waker);
                     match task.as_mut().poll(&mut cx) {
                         Poll::Ready(()) => tasks.finish(id),
-                        Poll::Pending => tasks.put_back(id, task),
+                        Poll::Pending => tasks.put_back(id, (task, waker)),
                     }
                 }
                 for task in Spawner::take() {
-                    let id = tasks.insert(task);
+                    let id = tasks.insert(task, |id| self.waker(id));
                     self.wake(id);
                 }
             }

@@ -278,6 +278,22 @@ impl TcpStream {
         self.peer
     }
 
+    /// Sends small writes at once instead of waiting to merge them (Nagle).
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        let value = libc::c_int::from(on);
+        // SAFETY: setsockopt reads the int it is given the size of.
+        cvt(unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&value as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        })
+        .map(|_| ())
+    }
+
     /// Reads up to `buf.capacity()` bytes; 0 means the peer closed its side.
     pub async fn read(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         run(Op::new(Read {
@@ -296,15 +312,18 @@ impl TcpStream {
         .await
     }
 
-    /// Writes all of `buf`, however many writes that takes.
-    pub async fn write_all(&self, mut buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        let mut written = 0;
+    /// Writes all of `buf`, however many writes that takes. The buffer goes to
+    /// the kernel whole; only after a short write is the rest copied out.
+    pub async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        let (result, buf) = self.write(buf).await;
+        let mut written = match result {
+            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+            Ok(n) => n,
+            Err(e) => return (Err(e), buf),
+        };
         while written < buf.len() {
-            let rest = buf.split_off(written);
-            let (result, mut back) = self.write(rest).await;
-            let mut whole = std::mem::take(&mut buf);
-            whole.append(&mut back);
-            buf = whole;
+            let (result, rest) = self.write(buf[written..].to_vec()).await;
+            drop(rest);
             match result {
                 Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
                 Ok(n) => written += n,

@@ -153,8 +153,8 @@ impl Reactor {
         entries: u32,
         sleeping: Arc<AtomicBool>,
     ) -> io::Result<Reactor> {
-        let ring =
-            ring::open(entries).map_err(|e| io::Error::other(e.to_string()))?;
+        let ring = ring::open_tuned(entries)
+            .map_err(|e| io::Error::other(e.to_string()))?;
         // SAFETY: eventfd has no pointer arguments; a negative result is an error.
         let fd =
             unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };

@@ -77,6 +77,24 @@ impl std::error::Error for RingError {
 pub fn open(entries: u32) -> Result<IoUring, RingError> {
     IoUring::new(entries).map_err(RingError::from_io)
 }
+
+// ANCHOR: open-tuned
+/// A ring set up for a single-threaded runtime: only this thread submits
+/// (`SINGLE_ISSUER`), and the kernel does not interrupt it to run completion
+/// work, which waits for its next `io_uring_enter` (`COOP_TASKRUN`; the
+/// runtime enters every turn while operations are in flight). Kernels older
+/// than 6.0 refuse these flags with EINVAL; then a plain ring is used.
+pub fn open_tuned(entries: u32) -> Result<IoUring, RingError> {
+    let tuned = IoUring::builder()
+        .setup_single_issuer()
+        .setup_coop_taskrun()
+        .build(entries);
+    match tuned {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => open(entries),
+        other => other.map_err(RingError::from_io),
+    }
+}
+// ANCHOR_END: open-tuned
 // ANCHOR_END: ring-error
 
 /// For tests: a ring, or `None` after a loud message when io_uring is not

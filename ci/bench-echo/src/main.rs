@@ -1,0 +1,246 @@
+//! `cargo run --release -p bench-echo`: our io_uring echo server against a
+//! tokio current_thread one, each in its own process pinned to CPU 0, driven
+//! in turn by the same load generator (this process, pinned to CPU 1).
+//!
+//! For 1, 16 and 128 connections of 64-byte round trips, both servers are
+//! alternated three times and the medians printed: round trips per second, the
+//! server's CPU time per round trip (from /proc/PID/task/*/schedstat), and its
+//! system calls per round trip (a separate run under `strace -c -f`, which is
+//! exact and repeatable, and too slow to time with).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+const MESSAGE: usize = 64;
+const REPEATS: usize = 3;
+/// (connections, round trips per connection)
+const CASES: [(usize, usize); 3] = [(1, 20_000), (16, 3_000), (128, 500)];
+
+struct Server {
+    name: &'static str,
+    program: PathBuf,
+}
+
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    pid: u32,
+}
+
+fn start(server: &Server, strace_to: Option<&Path>) -> Running {
+    let mut command = match strace_to {
+        Some(out) => {
+            let mut c = Command::new("strace");
+            c.args(["-f", "-c", "-o"])
+                .arg(out)
+                .arg("--")
+                .arg(&server.program);
+            c
+        }
+        None => Command::new(&server.program),
+    };
+    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    // Pin the server (and strace) to CPU 0.
+    let mut command = {
+        let mut t = Command::new("taskset");
+        t.arg("-c")
+            .arg("0")
+            .arg(command.get_program())
+            .args(command.get_args());
+        t.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        t
+    };
+    let mut child = command
+        .spawn()
+        .expect("start the server (are taskset and strace installed?)");
+    let stdout = child.stdout.take().expect("piped");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the server prints its address");
+    let addr: SocketAddr = line.trim().parse().expect("an address");
+    // The server process itself: the child, or the child's child under strace.
+    let pid = if strace_to.is_some() {
+        server_pid(child.id(), &server.program)
+    } else {
+        child.id()
+    };
+    Running { child, addr, pid }
+}
+
+/// The pid of the process running `program` below `parent` (strace's child).
+fn server_pid(parent: u32, program: &Path) -> u32 {
+    let name = program
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>()
+                else {
+                    continue;
+                };
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default();
+                let ppid = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().nth(1));
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .unwrap_or_default();
+                if ppid == Some(&parent.to_string())
+                    && name.starts_with(comm.trim())
+                {
+                    return pid;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    parent
+}
+
+/// CPU time of all threads of `pid`, in nanoseconds.
+fn cpu_ns(pid: u32) -> u64 {
+    let mut total = 0;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat"))
+                .unwrap_or_default();
+            total += stat
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// Drives `connections` connections, `rounds` round trips each; the time.
+fn load(addr: SocketAddr, connections: usize, rounds: usize) -> f64 {
+    let streams: Vec<TcpStream> = (0..connections)
+        .map(|_| {
+            let s = TcpStream::connect(addr).expect("connect to the server");
+            s.set_nodelay(true).expect("nodelay");
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let workers: Vec<_> = streams
+        .into_iter()
+        .map(|mut s| {
+            std::thread::spawn(move || {
+                let out = [7u8; MESSAGE];
+                let mut back = [0u8; MESSAGE];
+                for _ in 0..rounds {
+                    s.write_all(&out).expect("write");
+                    s.read_exact(&mut back).expect("read");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("a load thread panicked");
+    }
+    started.elapsed().as_secs_f64()
+}
+
+fn stop(mut running: Running) {
+    // SIGINT lets strace print its summary; the server just dies.
+    // SAFETY: kill has no pointer arguments.
+    unsafe { libc::kill(running.child.id() as libc::pid_t, libc::SIGINT) };
+    if running.pid != running.child.id() {
+        // SAFETY: as above.
+        unsafe { libc::kill(running.pid as libc::pid_t, libc::SIGKILL) };
+    }
+    let _ = running.child.wait();
+}
+
+fn strace_calls(path: &Path) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .find(|l| l.trim_end().ends_with("total"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn pin_self_to_cpu_1() {
+    // SAFETY: `set` is a zeroed cpu_set_t, then CPU 1 is added; the call
+    // reads it for the calling thread (and the threads it starts inherit it).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(1, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+fn main() {
+    pin_self_to_cpu_1();
+    let dir = std::env::current_exe()
+        .expect("own path")
+        .parent()
+        .expect("a directory")
+        .to_path_buf();
+    let servers = [
+        Server {
+            name: "ours",
+            program: dir.join("uring-echo"),
+        },
+        Server {
+            name: "tokio",
+            program: dir.join("tokio-echo"),
+        },
+    ];
+    let strace_out = std::env::temp_dir()
+        .join(format!("bench-echo-{}.strace", std::process::id()));
+    println!(
+        "| connections | server | round trips/s | server CPU µs/round trip | syscalls/round trip |"
+    );
+    println!("|---|---|---|---|---|");
+    for (connections, rounds) in CASES {
+        let total = (connections * rounds) as f64;
+        let mut rows = Vec::new();
+        for server in &servers {
+            let mut rates = Vec::new();
+            let mut cpus = Vec::new();
+            for _ in 0..REPEATS {
+                let running = start(server, None);
+                let before = cpu_ns(running.pid);
+                let seconds = load(running.addr, connections, rounds);
+                let cpu = cpu_ns(running.pid).saturating_sub(before);
+                stop(running);
+                rates.push(total / seconds);
+                cpus.push(cpu as f64 / 1_000.0 / total);
+            }
+            let running = start(server, Some(&strace_out));
+            load(running.addr, connections, rounds);
+            stop(running);
+            let calls = strace_calls(&strace_out) as f64 / total;
+            rows.push((server.name, median(rates), median(cpus), calls));
+        }
+        for (name, rate, cpu, calls) in &rows {
+            println!(
+                "| {connections} | {name} | {rate:.0} | {cpu:.2} | {calls:.3} |"
+            );
+        }
+        let (ours, tokio) = (&rows[0], &rows[1]);
+        println!(
+            "| {connections} | ours / tokio | {:.2} | {:.2} | {:.3} |",
+            ours.1 / tokio.1,
+            ours.2 / tokio.2,
+            ours.3 / tokio.3
+        );
+    }
+    let _ = std::fs::remove_file(&strace_out);
+}

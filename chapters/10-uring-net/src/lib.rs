@@ -6,6 +6,7 @@
 
 pub mod echo;
 pub mod executor;
+pub mod exercises;
 pub mod net;
 pub mod op;
 pub mod reactor;

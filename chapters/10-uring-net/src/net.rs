@@ -333,6 +333,28 @@ impl TcpStream {
         (Ok(()), buf)
     }
 
+    /// Writes all of `out`, then reads into `into`, as one submission: the
+    /// write is linked to the read (`IO_LINK`), sends everything or fails
+    /// (`MSG_WAITALL`), and posts no completion when it succeeds
+    /// (`CQE_SKIP_SUCCESS`). So one `io_uring_enter` submits both and waits
+    /// for the read, where a write and then a read would take two. Needs Linux
+    /// 5.19 or newer.
+    pub async fn write_then_read(
+        &self,
+        out: Vec<u8>,
+        into: Vec<u8>,
+    ) -> (io::Result<usize>, Vec<u8>, Vec<u8>) {
+        let op = Op::new(WriteThenRead {
+            fd: Rc::clone(&self.fd),
+            out,
+            into,
+        });
+        match op.await {
+            Ok(done) => done,
+            Err(e) => (Err(e), Vec::new(), Vec::new()),
+        }
+    }
+
     /// Shuts down reading, writing, or both.
     pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         let how = match how {
@@ -347,6 +369,67 @@ impl TcpStream {
         .await?
     }
 }
+
+// ANCHOR: write-then-read
+struct WriteThenRead {
+    fd: SharedFd,
+    out: Vec<u8>,
+    into: Vec<u8>,
+}
+
+impl Operation for WriteThenRead {
+    /// The read's byte count (or the write's error), and both buffers back.
+    type Output = (io::Result<usize>, Vec<u8>, Vec<u8>);
+
+    fn linked_first(&mut self) -> Option<squeue::Entry> {
+        let len = u32::try_from(self.out.len()).unwrap_or(u32::MAX);
+        let send = opcode::Send::new(
+            types::Fd(self.fd.as_raw_fd()),
+            self.out.as_ptr(),
+            len,
+        )
+        .flags(libc::MSG_WAITALL)
+        .build()
+        .flags(squeue::Flags::IO_LINK | squeue::Flags::SKIP_SUCCESS);
+        Some(send)
+    }
+
+    fn entry(&mut self) -> squeue::Entry {
+        let capacity = u32::try_from(self.into.capacity()).unwrap_or(u32::MAX);
+        opcode::Recv::new(
+            types::Fd(self.fd.as_raw_fd()),
+            self.into.as_mut_ptr(),
+            capacity,
+        )
+        .build()
+    }
+
+    fn complete(self, result: i32) -> Self::Output {
+        self.complete_linked(None, result)
+    }
+
+    fn complete_linked(mut self, first: Option<i32>, result: i32) -> Self::Output {
+        // A posted write result means the write failed or was short; the
+        // read was then cancelled, and the write's error is the one to report.
+        if let Some(write) = first {
+            let err = match check(write) {
+                Err(e) => e,
+                Ok(n) => io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    format!("short write of {n} bytes"),
+                ),
+            };
+            return (Err(err), self.out, self.into);
+        }
+        let read = check(result);
+        if let Ok(n) = read {
+            // SAFETY: the kernel wrote `n` bytes, at most the capacity given.
+            unsafe { self.into.set_len(n) };
+        }
+        (read, self.out, self.into)
+    }
+}
+// ANCHOR_END: write-then-read
 
 struct Connect {
     fd: SharedFd,

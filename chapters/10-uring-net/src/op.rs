@@ -17,6 +17,22 @@ pub trait Operation: 'static {
     type Output;
     /// Builds the submission entry; called once, on the first poll.
     fn entry(&mut self) -> squeue::Entry;
+
+    /// For an operation made of two linked entries: the first one, submitted
+    /// right before `entry` with `IO_LINK`. Called once, with `entry`.
+    fn linked_first(&mut self) -> Option<squeue::Entry> {
+        None
+    }
+
+    /// Like `complete`, for an operation with a linked first entry: `first` is
+    /// that entry's result if the kernel posted one.
+    fn complete_linked(self, first: Option<i32>, result: i32) -> Self::Output
+    where
+        Self: Sized,
+    {
+        let _ = first;
+        self.complete(result)
+    }
     /// Turns the completion's result into the output, handing back what the
     /// operation owned (its buffer, say).
     fn complete(self, result: i32) -> Self::Output;
@@ -74,15 +90,15 @@ impl<T: Operation> Future for Op<T> {
             // has reaped the completion (Drop parks it there).
             unsafe {
                 reactor.submit_or_result(&mut this.key, cx.waker(), || {
-                    operation.entry()
+                    (operation.linked_first(), operation.entry())
                 })
             }
         });
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(result)) => {
+            Ok(Poll::Ready((first, result))) => {
                 let operation = this.operation.take().expect("checked above");
-                Poll::Ready(Ok(operation.complete(result)))
+                Poll::Ready(Ok(operation.complete_linked(first, result)))
             }
             Err(e) => Poll::Ready(Err(e)),
         }

@@ -72,7 +72,15 @@ enum SlotState {
 struct Slot {
     generation: u32,
     state: SlotState,
+    /// For a linked pair of entries: the result of the first one, if the
+    /// kernel posted one (it does only when that entry failed).
+    first: Option<i32>,
 }
+
+/// Marks the `user_data` of the first entry of a linked pair. Generations
+/// are kept to 31 bits so that no plain key has this bit set.
+const LINK_FLAG: u64 = 1 << 63;
+const GENERATION_MASK: u32 = u32::MAX >> 1;
 // ANCHOR_END: key
 
 /// Counters for tests and for the curious (`RUST_LOG=debug`).
@@ -239,13 +247,24 @@ impl Reactor {
         &mut self,
         key: &mut Option<Key>,
         waker: &Waker,
-        make: impl FnOnce() -> squeue::Entry,
-    ) -> io::Result<Poll<i32>> {
+        make: impl FnOnce() -> (Option<squeue::Entry>, squeue::Entry),
+    ) -> io::Result<Poll<(Option<i32>, i32)>> {
         let Some(k) = *key else {
             let k = self.allocate(waker.clone());
-            let entry = make().user_data(k.user_data());
-            // SAFETY: passed on from the caller.
-            if let Err(e) = unsafe { self.push(&entry) } {
+            let pushed = match make() {
+                (None, entry) => {
+                    let entry = entry.user_data(k.user_data());
+                    // SAFETY: passed on from the caller.
+                    unsafe { self.push(&entry) }
+                }
+                (Some(first), entry) => {
+                    let first = first.user_data(k.user_data() | LINK_FLAG);
+                    let entry = entry.user_data(k.user_data());
+                    // SAFETY: passed on from the caller.
+                    unsafe { self.push_pair(&first, &entry) }
+                }
+            };
+            if let Err(e) = pushed {
                 self.in_flight_count -= 1;
                 self.release(k);
                 return Err(e);
@@ -257,10 +276,10 @@ impl Reactor {
         debug_assert_eq!(slot.generation, k.generation, "a key outlived its slot");
         match &mut slot.state {
             SlotState::Done(result) => {
-                let result = *result;
+                let done = (slot.first, *result);
                 self.release(k);
                 *key = None;
-                Ok(Poll::Ready(result))
+                Ok(Poll::Ready(done))
             }
             SlotState::InFlight(stored) => {
                 match stored {
@@ -312,12 +331,14 @@ impl Reactor {
                 self.slots.push(Slot {
                     generation: 0,
                     state: SlotState::Free,
+                    first: None,
                 });
                 (self.slots.len() - 1) as u32
             }
         };
         let slot = &mut self.slots[index as usize];
         slot.state = SlotState::InFlight(Some(waker));
+        slot.first = None;
         self.in_flight_count += 1;
         Key {
             index,
@@ -328,7 +349,7 @@ impl Reactor {
     fn release(&mut self, key: Key) {
         let slot = &mut self.slots[key.index as usize];
         slot.state = SlotState::Free;
-        slot.generation = slot.generation.wrapping_add(1);
+        slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
         self.free.push(key.index);
     }
 
@@ -352,6 +373,29 @@ impl Reactor {
         }
     }
     // ANCHOR_END: push
+
+    /// Queues two linked entries next to each other: a link only joins an
+    /// entry to the one right after it, so they must not be split by a flush.
+    ///
+    /// # Safety
+    /// As for [`Reactor::push`], for both entries.
+    unsafe fn push_pair(
+        &mut self,
+        first: &squeue::Entry,
+        second: &squeue::Entry,
+    ) -> io::Result<()> {
+        let pair = [first.clone(), second.clone()];
+        loop {
+            // SAFETY: passed on from the caller.
+            if unsafe { self.ring.submission().push_multiple(&pair) }.is_ok() {
+                self.queued += 2;
+                return Ok(());
+            }
+            self.stats.full_queue_flushes += 1;
+            self.enter(false, None)?;
+            self.reap();
+        }
+    }
 
     // ANCHOR: enter
     /// One `io_uring_enter`: submits everything queued and, if `wait`, sleeps
@@ -445,6 +489,40 @@ impl Reactor {
                 continue;
             }
             if data == CANCEL {
+                continue;
+            }
+            if data & LINK_FLAG != 0 {
+                // The first of a linked pair failed (a success posts nothing).
+                // Its `CQE_SKIP_SUCCESS` flag also makes the kernel skip the
+                // completion of the entry it cancels, which never started: so
+                // this is the operation's last completion, and the second
+                // entry's resources were never touched.
+                let key = Key::from_user_data(data & !LINK_FLAG);
+                let Some(slot) = self.slots.get_mut(key.index as usize) else {
+                    continue;
+                };
+                if slot.generation != key.generation {
+                    continue;
+                }
+                slot.first = Some(result);
+                match std::mem::replace(
+                    &mut slot.state,
+                    SlotState::Done(-libc::ECANCELED),
+                ) {
+                    SlotState::InFlight(waker) => {
+                        self.in_flight_count -= 1;
+                        if let Some(waker) = waker {
+                            waker.wake();
+                        }
+                    }
+                    SlotState::Parked(resources) => {
+                        self.in_flight_count -= 1;
+                        self.stats.parked_completions += 1;
+                        resources.completed(result);
+                        self.release(key);
+                    }
+                    other => slot.state = other,
+                }
                 continue;
             }
             let key = Key::from_user_data(data);

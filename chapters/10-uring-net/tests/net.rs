@@ -204,3 +204,41 @@ fn udp_datagrams_go_both_ways_with_their_addresses() {
         })
         .unwrap();
 }
+
+#[test]
+fn a_linked_write_then_read_reports_the_write_failing() {
+    let Some(mut runtime) = runtime_or_skip() else {
+        return;
+    };
+    let result = runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let addr = listener.local_addr();
+            let client = std::thread::spawn(move || {
+                let s = std::net::TcpStream::connect(addr).unwrap();
+                reset(s);
+            });
+            let (server, _) = listener.accept().await.unwrap();
+            client.join().unwrap();
+            // The peer is gone: the write fails, the linked read is cancelled,
+            // and the whole operation reports the write's error.
+            let (read, out, into) = server
+                .write_then_read(vec![1; 64], Vec::with_capacity(64))
+                .await;
+            assert_eq!(
+                (out.len(), into.capacity()),
+                (64, 64),
+                "both buffers come back"
+            );
+            read
+        })
+        .unwrap();
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
+        ),
+        "{err:?}"
+    );
+}

@@ -5,8 +5,9 @@
 //! For 1, 16 and 128 connections of 64-byte round trips, both servers are
 //! alternated three times and the medians printed: round trips per second, the
 //! server's CPU time per round trip (from /proc/PID/task/*/schedstat), and its
-//! system calls per round trip (a separate run under `strace -c -f`, which is
-//! exact and repeatable, and too slow to time with).
+//! system calls per round trip (separate runs under `strace -c -f`, which is
+//! exact and repeatable, and too slow to time with: one with the round trips,
+//! one that only opens and closes the connections, and the difference).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -223,10 +224,16 @@ fn main() {
                 rates.push(total / seconds);
                 cpus.push(cpu as f64 / 1_000.0 / total);
             }
-            let running = start(server, Some(&strace_out));
-            load(running.addr, connections, rounds);
-            stop(running);
-            let calls = strace_calls(&strace_out) as f64 / total;
+            // System calls: a run with the round trips, minus a run that only
+            // opens and closes the same connections (start-up, accepts, closes).
+            let mut counted = [0u64; 2];
+            for (i, n) in [rounds, 0].into_iter().enumerate() {
+                let running = start(server, Some(&strace_out));
+                load(running.addr, connections, n);
+                stop(running);
+                counted[i] = strace_calls(&strace_out);
+            }
+            let calls = counted[0].saturating_sub(counted[1]) as f64 / total;
             rows.push((server.name, median(rates), median(cpus), calls));
         }
         for (name, rate, cpu, calls) in &rows {

@@ -1,0 +1,237 @@
+//! I/O operations as futures that own their buffers.
+
+use crate::reactor::{self, Abandoned, Key};
+use io_uring::{opcode, squeue, types};
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+// ANCHOR: operation
+/// What an io_uring operation needs to say. Everything its entry points to
+/// must live inside the operation value, on the heap (a `Vec`, a `Box`), so
+/// that it stays put when the value moves.
+pub trait Operation: 'static {
+    type Output;
+    /// Builds the submission entry; called once, on the first poll.
+    fn entry(&mut self) -> squeue::Entry;
+
+    /// For an operation made of two linked entries: the first one, submitted
+    /// right before `entry` with `IO_LINK`. Called once, with `entry`.
+    fn linked_first(&mut self) -> Option<squeue::Entry> {
+        None
+    }
+
+    /// Like `complete`, for an operation with a linked first entry: `first` is
+    /// that entry's result if the kernel posted one.
+    fn complete_linked(self, first: Option<i32>, result: i32) -> Self::Output
+    where
+        Self: Sized,
+    {
+        let _ = first;
+        self.complete(result)
+    }
+    /// Turns the completion's result into the output, handing back what the
+    /// operation owned (its buffer, say).
+    fn complete(self, result: i32) -> Self::Output;
+
+    /// The completion of an operation whose future was dropped. The default
+    /// just drops the resources; an operation that creates something (a
+    /// socket) closes it here, so a dropped accept does not leak.
+    fn abandoned(self, result: i32)
+    where
+        Self: Sized,
+    {
+        let _ = result;
+    }
+}
+
+impl<T: Operation> Abandoned for T {
+    fn completed(self: Box<Self>, result: i32) {
+        (*self).abandoned(result);
+    }
+}
+
+/// A future for one operation. It owns the operation (and so its buffer) until
+/// the completion arrives; if it is dropped first, the operation is parked in
+/// the reactor until then.
+#[must_use = "an operation does nothing unless it is polled"]
+pub struct Op<T: Operation> {
+    operation: Option<T>,
+    key: Option<Key>,
+}
+
+impl<T: Operation> Op<T> {
+    pub fn new(operation: T) -> Self {
+        Op {
+            operation: Some(operation),
+            key: None,
+        }
+    }
+}
+
+// Nothing in an Op is pinned: what the kernel uses lives on the heap.
+impl<T: Operation> Unpin for Op<T> {}
+
+impl<T: Operation> Future for Op<T> {
+    type Output = io::Result<T::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(operation) = this.operation.as_mut() else {
+            panic!("an Op was polled after it completed");
+        };
+        let polled = reactor::with(|reactor| {
+            // SAFETY: the entry points into `operation`'s heap data, which
+            // stays where it is until the result is taken below (the Op keeps
+            // the operation) or, if the Op is dropped first, until the reactor
+            // has reaped the completion (Drop parks it there).
+            unsafe {
+                reactor.submit_or_result(&mut this.key, cx.waker(), || {
+                    (operation.linked_first(), operation.entry())
+                })
+            }
+        });
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready((first, result))) => {
+                let operation = this.operation.take().expect("checked above");
+                Poll::Ready(Ok(operation.complete_linked(first, result)))
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl<T: Operation> Drop for Op<T> {
+    fn drop(&mut self) {
+        if let (Some(key), Some(operation)) =
+            (self.key.take(), self.operation.take())
+        {
+            reactor::with(|reactor| reactor.park(key, Box::new(operation)));
+        }
+    }
+}
+// ANCHOR_END: operation
+
+/// A file descriptor shared by the operations that use it: it stays open until
+/// the last of them is finished (parked ones included).
+pub type SharedFd = Rc<OwnedFd>;
+
+/// Turns a negative result into the `io::Error` it stands for.
+pub fn check(result: i32) -> io::Result<usize> {
+    usize::try_from(result).map_err(|_| io::Error::from_raw_os_error(-result))
+}
+
+// ANCHOR: read
+/// Reads into `buf` (up to its capacity); hands the buffer back with the count.
+pub struct Read {
+    pub fd: SharedFd,
+    pub buf: Vec<u8>,
+}
+
+impl Operation for Read {
+    type Output = (io::Result<usize>, Vec<u8>);
+
+    fn entry(&mut self) -> squeue::Entry {
+        let capacity = u32::try_from(self.buf.capacity()).unwrap_or(u32::MAX);
+        opcode::Read::new(
+            types::Fd(self.fd.as_raw_fd()),
+            self.buf.as_mut_ptr(),
+            capacity,
+        )
+        .offset(u64::MAX) // the file's current position (pipes have none)
+        .build()
+    }
+
+    fn complete(mut self, result: i32) -> Self::Output {
+        let n = check(result);
+        if let Ok(n) = n {
+            // SAFETY: the kernel wrote `n` bytes into the buffer, and `n` is at
+            // most the capacity we gave it.
+            unsafe { self.buf.set_len(n) };
+        }
+        (n, self.buf)
+    }
+}
+// ANCHOR_END: read
+
+/// Writes `buf`; hands it back with the count of bytes written.
+pub struct Write {
+    pub fd: SharedFd,
+    pub buf: Vec<u8>,
+}
+
+impl Operation for Write {
+    type Output = (io::Result<usize>, Vec<u8>);
+
+    fn entry(&mut self) -> squeue::Entry {
+        let len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        opcode::Write::new(types::Fd(self.fd.as_raw_fd()), self.buf.as_ptr(), len)
+            .offset(u64::MAX)
+            .build()
+    }
+
+    fn complete(self, result: i32) -> Self::Output {
+        (check(result), self.buf)
+    }
+}
+
+/// Does nothing, through the ring.
+pub struct Nop;
+
+impl Operation for Nop {
+    type Output = io::Result<()>;
+    fn entry(&mut self) -> squeue::Entry {
+        opcode::Nop::new().build()
+    }
+    fn complete(self, result: i32) -> Self::Output {
+        check(result).map(|_| ())
+    }
+}
+
+pub fn nop() -> Op<Nop> {
+    Op::new(Nop)
+}
+
+/// Both ends of a pipe, for the examples and tests.
+#[derive(Debug, Clone)]
+pub struct Pipe {
+    pub reader: SharedFd,
+    pub writer: SharedFd,
+}
+
+impl Pipe {
+    pub fn new() -> io::Result<Pipe> {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: pipe2 succeeded: two open descriptors that nothing else owns.
+        let (reader, writer) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        Ok(Pipe {
+            reader: Rc::new(reader),
+            writer: Rc::new(writer),
+        })
+    }
+
+    /// Reads up to `buf.capacity()` bytes.
+    pub fn read(&self, buf: Vec<u8>) -> Op<Read> {
+        Op::new(Read {
+            fd: Rc::clone(&self.reader),
+            buf,
+        })
+    }
+
+    /// Writes `buf`.
+    pub fn write(&self, buf: Vec<u8>) -> Op<Write> {
+        Op::new(Write {
+            fd: Rc::clone(&self.writer),
+            buf,
+        })
+    }
+}

@@ -120,13 +120,16 @@ fn a_reset_mid_stream_fails_only_its_own_connection() {
         .block_on(async {
             let listener = TcpListener::bind(loopback()).unwrap();
             let addr = listener.local_addr();
-            // Two clients on plain blocking sockets, in threads.
+            // Two clients on plain blocking sockets, in threads; the second
+            // connects only after the first was accepted, so that `a` is the
+            // rude one.
             let rude = std::thread::spawn(move || {
                 let mut s = std::net::TcpStream::connect(addr).unwrap();
                 std::io::Write::write_all(&mut s, b"hello").unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 reset(s);
             });
+            let (a, _) = listener.accept().await.unwrap();
             let polite = std::thread::spawn(move || {
                 let mut s = std::net::TcpStream::connect(addr).unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(100));
@@ -135,7 +138,6 @@ fn a_reset_mid_stream_fails_only_its_own_connection() {
                 std::io::Read::read_exact(&mut s, &mut back).unwrap();
                 back
             });
-            let (a, _) = listener.accept().await.unwrap();
             let (b, _) = listener.accept().await.unwrap();
             // Read until each connection ends or errors; echo on the second.
             let mut outcome = Vec::new();

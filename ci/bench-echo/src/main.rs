@@ -211,30 +211,38 @@ fn main() {
     println!("|---|---|---|---|---|");
     for (connections, rounds) in CASES {
         let total = (connections * rounds) as f64;
-        let mut rows = Vec::new();
-        for server in &servers {
-            let mut rates = Vec::new();
-            let mut cpus = Vec::new();
-            for _ in 0..REPEATS {
+        // Timing runs alternate the servers: ours, tokio, ours, tokio, ...
+        let mut rates = vec![Vec::new(); servers.len()];
+        let mut cpus = vec![Vec::new(); servers.len()];
+        for _ in 0..REPEATS {
+            for (i, server) in servers.iter().enumerate() {
                 let running = start(server, None);
                 let before = cpu_ns(running.pid);
                 let seconds = load(running.addr, connections, rounds);
                 let cpu = cpu_ns(running.pid).saturating_sub(before);
                 stop(running);
-                rates.push(total / seconds);
-                cpus.push(cpu as f64 / 1_000.0 / total);
+                rates[i].push(total / seconds);
+                cpus[i].push(cpu as f64 / 1_000.0 / total);
             }
+        }
+        let mut rows = Vec::new();
+        for (i, server) in servers.iter().enumerate() {
             // System calls: a run with the round trips, minus a run that only
             // opens and closes the same connections (start-up, accepts, closes).
             let mut counted = [0u64; 2];
-            for (i, n) in [rounds, 0].into_iter().enumerate() {
+            for (k, n) in [rounds, 0].into_iter().enumerate() {
                 let running = start(server, Some(&strace_out));
                 load(running.addr, connections, n);
                 stop(running);
-                counted[i] = strace_calls(&strace_out);
+                counted[k] = strace_calls(&strace_out);
             }
             let calls = counted[0].saturating_sub(counted[1]) as f64 / total;
-            rows.push((server.name, median(rates), median(cpus), calls));
+            rows.push((
+                server.name,
+                median(rates[i].clone()),
+                median(cpus[i].clone()),
+                calls,
+            ));
         }
         for (name, rate, cpu, calls) in &rows {
             println!(

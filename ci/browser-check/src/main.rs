@@ -108,28 +108,65 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
         );
     }
 
+    // The screenshots are independent: take them two at a time (one Chromium
+    // per core), each worker with a scratch folder of its own.
+    let mut shots = Vec::new();
     for page in pages.iter().filter(|p| p.starts_with("ch")) {
         let stem = page.trim_end_matches(".html");
         for (theme, theme_name) in [(Theme::Light, "light"), (Theme::Dark, "dark")]
         {
             for (size, kind) in [(TOP, ""), (FULL, "-full")] {
                 let path = out.join(format!("{stem}{kind}-{theme_name}.png"));
-                let shot =
-                    chrome.screenshot(&server.url(page), theme, &path, size)?;
-                if !path.is_file() {
-                    report(
-                        page,
-                        format!("no screenshot was written to {}", path.display()),
-                    );
-                }
-                for message in console_messages(&shot.log) {
-                    report(
-                        page,
-                        format!("console message ({theme_name}): {message}"),
-                    );
-                }
+                shots.push((
+                    page.clone(),
+                    server.url(page),
+                    theme,
+                    theme_name,
+                    path,
+                    size,
+                ));
             }
         }
+    }
+    let found: Vec<(String, String)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|w| {
+                let mine: Vec<_> = shots.iter().skip(w).step_by(2).collect();
+                let scratch = out.join(format!("scratch-{w}"));
+                scope.spawn(move || -> std::io::Result<Vec<(String, String)>> {
+                    let mut chrome = Chrome::find(&scratch)?;
+                    let mut found = Vec::new();
+                    for (page, url, theme, theme_name, path, size) in mine {
+                        let shot = chrome.screenshot(url, *theme, path, *size)?;
+                        if !path.is_file() {
+                            let what = format!(
+                                "no screenshot was written to {}",
+                                path.display()
+                            );
+                            found.push((page.clone(), what));
+                        }
+                        for message in console_messages(&shot.log) {
+                            let what = format!(
+                                "console message ({theme_name}): {message}"
+                            );
+                            found.push((page.clone(), what));
+                        }
+                    }
+                    Ok(found)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for worker in workers {
+            let result = worker.join().unwrap_or_else(|_| {
+                Err(std::io::Error::other("a screenshot worker panicked"))
+            });
+            all.extend(result?);
+        }
+        Ok::<_, std::io::Error>(all)
+    })?;
+    for (page, problem) in found {
+        report(&page, problem);
     }
     for missing in server.take_missing() {
         report(

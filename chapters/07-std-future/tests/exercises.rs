@@ -22,10 +22,7 @@ fn a_counting_waker_sees_the_reactor_wake_a_request() {
         block_on_counting(HttpGet::new(server.addr(), "/100/counted"));
     assert_eq!(body.unwrap(), "counted");
     assert!(wakes >= 1, "the reactor never woke the request");
-    // Every poll after the first followed a wake (or a spurious return of
-    // `park`, which is allowed, hence <=).
-    assert!(
-        wakes + 1 >= polls || polls <= 10,
-        "{polls} polls, {wakes} wakes"
-    );
+    // A 100 ms request cannot be ready on its first poll: it was polled again
+    // only because something woke it, and not hundreds of times (no spinning).
+    assert!((2..=10).contains(&polls), "{polls} polls, {wakes} wakes");
 }

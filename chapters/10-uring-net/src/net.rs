@@ -2,7 +2,7 @@
 //! later (buffers, socket addresses, message headers, iovecs) lives in the
 //! operation, on the heap, until its completion.
 
-use crate::op::{Op, Operation, Read, SharedFd, Write, check};
+use crate::op::{Op, Operation, Read, SharedFd, Write, check, filled};
 use io_uring::{opcode, squeue, types};
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -408,7 +408,7 @@ impl Operation for WriteThenRead {
         self.complete_linked(None, result)
     }
 
-    fn complete_linked(mut self, first: Option<i32>, result: i32) -> Self::Output {
+    fn complete_linked(self, first: Option<i32>, result: i32) -> Self::Output {
         // A posted write result means the write failed or was short; the
         // read was then cancelled, and the write's error is the one to report.
         if let Some(write) = first {
@@ -421,12 +421,10 @@ impl Operation for WriteThenRead {
             };
             return (Err(err), self.out, self.into);
         }
-        let read = check(result);
-        if let Ok(n) = read {
-            // SAFETY: the kernel wrote `n` bytes, at most the capacity given.
-            unsafe { self.into.set_len(n) };
-        }
-        (read, self.out, self.into)
+        // SAFETY: `result` completes the recv `entry` made into `into`'s
+        // capacity, from its start.
+        let (read, into) = unsafe { filled(self.into, result) };
+        (read, self.out, into)
     }
 }
 // ANCHOR_END: write-then-read
@@ -618,13 +616,13 @@ impl Operation for RecvMsg {
     }
     fn complete(self, result: i32) -> Self::Output {
         let mut message = self.0;
-        let received = check(result).and_then(|n| {
-            // SAFETY: the kernel wrote `n` bytes, at most the capacity given.
-            unsafe { message.buf.set_len(n) };
-            message.addr.len = message.hdr.msg_namelen;
-            Ok((n, message.addr.to_socket_addr()?))
-        });
-        (received, message.buf)
+        let buf = std::mem::take(&mut message.buf);
+        // SAFETY: `result` completes the recvmsg whose one iovec `entry`
+        // pointed at this buffer's capacity, from its start.
+        let (read, buf) = unsafe { filled(buf, result) };
+        message.addr.len = message.hdr.msg_namelen;
+        let received = read.and_then(|n| Ok((n, message.addr.to_socket_addr()?)));
+        (received, buf)
     }
 }
 
@@ -661,13 +659,10 @@ impl Operation for Recv {
         )
         .build()
     }
-    fn complete(mut self, result: i32) -> Self::Output {
-        let n = check(result);
-        if let Ok(n) = n {
-            // SAFETY: the kernel wrote `n` bytes, at most the capacity given.
-            unsafe { self.buf.set_len(n) };
-        }
-        (n, self.buf)
+    fn complete(self, result: i32) -> Self::Output {
+        // SAFETY: `result` completes the recv `entry` made into the buffer's
+        // capacity, from its start.
+        unsafe { filled(self.buf, result) }
     }
 }
 // ANCHOR_END: udp

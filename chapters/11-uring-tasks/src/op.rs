@@ -125,6 +125,24 @@ pub fn check(result: i32) -> io::Result<usize> {
     usize::try_from(result).map_err(|_| io::Error::from_raw_os_error(-result))
 }
 
+/// A read's result: the count, with `buf`'s length set to it.
+///
+/// # Safety
+/// `result` must be the completion of a read into `buf`'s spare capacity
+/// (from its start, at most its capacity), so that a count of `n` means the
+/// kernel initialised the first `n` bytes.
+pub(crate) unsafe fn filled(
+    mut buf: Vec<u8>,
+    result: i32,
+) -> (io::Result<usize>, Vec<u8>) {
+    let n = check(result);
+    if let Ok(n) = n {
+        // SAFETY: the caller guarantees the kernel wrote these `n` bytes.
+        unsafe { buf.set_len(n) };
+    }
+    (n, buf)
+}
+
 // ANCHOR: read
 /// Reads into `buf` (up to its capacity); hands the buffer back with the count.
 pub struct Read {
@@ -146,14 +164,10 @@ impl Operation for Read {
         .build()
     }
 
-    fn complete(mut self, result: i32) -> Self::Output {
-        let n = check(result);
-        if let Ok(n) = n {
-            // SAFETY: the kernel wrote `n` bytes into the buffer, and `n` is at
-            // most the capacity we gave it.
-            unsafe { self.buf.set_len(n) };
-        }
-        (n, self.buf)
+    fn complete(self, result: i32) -> Self::Output {
+        // SAFETY: `result` completes the read `entry` made into the buffer's
+        // capacity, from its start.
+        unsafe { filled(self.buf, result) }
     }
 }
 // ANCHOR_END: read

@@ -491,71 +491,52 @@ impl Reactor {
             if data == CANCEL {
                 continue;
             }
-            if data & LINK_FLAG != 0 {
+            let (key, first, result) = if data & LINK_FLAG != 0 {
                 // The first of a linked pair failed (a success posts nothing).
                 // Its `CQE_SKIP_SUCCESS` flag also makes the kernel skip the
                 // completion of the entry it cancels, which never started: so
                 // this is the operation's last completion, and the second
                 // entry's resources were never touched.
                 let key = Key::from_user_data(data & !LINK_FLAG);
-                let Some(slot) = self.slots.get_mut(key.index as usize) else {
-                    continue;
-                };
-                if slot.generation != key.generation {
-                    continue;
-                }
-                slot.first = Some(result);
-                match std::mem::replace(
-                    &mut slot.state,
-                    SlotState::Done(-libc::ECANCELED),
-                ) {
-                    SlotState::InFlight(waker) => {
-                        self.in_flight_count -= 1;
-                        if let Some(waker) = waker {
-                            waker.wake();
-                        }
-                    }
-                    SlotState::Parked(resources) => {
-                        self.in_flight_count -= 1;
-                        self.stats.parked_completions += 1;
-                        resources.completed(result);
-                        self.release(key);
-                    }
-                    other => slot.state = other,
-                }
-                continue;
-            }
-            let key = Key::from_user_data(data);
-            let Some(slot) = self.slots.get_mut(key.index as usize) else {
-                continue;
+                (key, Some(result), -libc::ECANCELED)
+            } else {
+                (Key::from_user_data(data), None, result)
             };
-            if slot.generation != key.generation {
-                log::debug!("reactor: stale completion for {key:?} ignored");
-                continue;
-            }
-            match std::mem::replace(&mut slot.state, SlotState::Done(result)) {
-                SlotState::InFlight(waker) => {
-                    self.in_flight_count -= 1;
-                    if let Some(waker) = waker {
-                        waker.wake();
-                    }
-                }
-                SlotState::Parked(resources) => {
-                    self.in_flight_count -= 1;
-                    // The kernel is done with them: now they may go, and
-                    // whatever the operation created anyway is closed.
-                    self.stats.parked_completions += 1;
-                    resources.completed(result);
-                    self.release(key);
-                }
-                other => slot.state = other,
-            }
+            self.finish(key, first, result);
         }
         if rearm
             && !self.closing
             && let Err(e) = self.arm_wake_read()
         {
             log::error!("reactor: cannot re-arm the cross-thread wake read: {e}");
+        }
+    }
+    /// An operation's last completion: wake its future, or, if the future is
+    /// gone, free what it left parked (the kernel is done with it now) and
+    /// let it close whatever the operation created anyway.
+    fn finish(&mut self, key: Key, first: Option<i32>, result: i32) {
+        let Some(slot) = self.slots.get_mut(key.index as usize) else {
+            return;
+        };
+        if slot.generation != key.generation {
+            log::debug!("reactor: stale completion for {key:?} ignored");
+            return;
+        }
+        slot.first = first;
+        match std::mem::replace(&mut slot.state, SlotState::Done(result)) {
+            SlotState::InFlight(waker) => {
+                self.in_flight_count -= 1;
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+            SlotState::Parked(resources) => {
+                self.in_flight_count -= 1;
+                self.stats.parked_completions += 1;
+                resources.completed(result);
+                self.release(key);
+            }
+            other => slot.state = other,
         }
     }
     // ANCHOR_END: reap

@@ -17,10 +17,26 @@
 //! a line and column with a suggestion.
 //!
 //! The reference, with every error explained, is the book's corofy appendix.
+//!
+//! [`rewrite`] is the whole pipeline. Each phase is a module of its own:
+//! [`scan`] finds the markers and makes the text parseable, [`splice`] finds
+//! the coroutines and puts the generated code back; for each coroutine,
+//! [`lower`] builds a [`model::Machine`] of blocks cut at the waits (with
+//! [`waits`], [`scopes`] and [`types`]), [`liveness`] decides which locals
+//! every state keeps, and [`render`] writes the machine as Rust, expanding the
+//! [`placeholder`]s lowering left where control leaves a block.
 
 mod error;
+mod liveness;
 mod lower;
+mod model;
+mod placeholder;
+mod render;
 mod scan;
+mod scopes;
+mod splice;
+mod types;
+mod waits;
 
 pub use error::Error;
 
@@ -87,7 +103,22 @@ pub fn rewrite(
         .help("a .coro file is Rust source, not a script: remove the first line"));
     }
     let target = scan::choose_target(&file, target)?;
-    let output = lower::rewrite_file(source, &scanned, &file, target, file_name)?;
+    let coroutines = splice::find_coroutines(&scanned, &file)?;
+    let known = types::Known::of(coroutines.iter().copied());
+    let mut generated = Vec::new();
+    for coroutine in coroutines {
+        let mut machine = lower::lower(coroutine, target, &known)?;
+        let live = liveness::analyse(&mut machine)?;
+        let items = render::render(&machine, &live)?;
+        placeholder::check_none_left(&items)?;
+        generated.push(splice::Generated {
+            coroutine,
+            items,
+            notes: machine.notes,
+        });
+    }
+    let origin = splice::Origin { file_name, target };
+    let output = splice::splice(source, &scanned, &file, generated, &origin);
     // corofy never hands out text that is not Rust: if this fails, it is a bug
     // in corofy, reported as such instead of writing a broken file.
     if let Err(e) = syn::parse_file(&output) {

@@ -91,6 +91,21 @@ mod c27;
 #[rustfmt::skip]
 #[path = "corpus/28-unit-tail-expression.rs"]
 mod c28;
+#[rustfmt::skip]
+#[path = "corpus/29-samson-impl-future.rs"]
+mod c29;
+#[rustfmt::skip]
+#[path = "corpus/30-boxed-return-tail-assign.rs"]
+mod c30;
+#[rustfmt::skip]
+#[path = "corpus/31-boxed-std-target.rs"]
+mod c31;
+#[rustfmt::skip]
+#[path = "corpus/32-boxed-waker-target.rs"]
+mod c32;
+#[rustfmt::skip]
+#[path = "corpus/33-question-mark-on-known-future.rs"]
+mod c33;
 
 use delayserver::DelayServer;
 use fixture::own::block_on;
@@ -127,6 +142,16 @@ fn requests_run_against_the_delay_server() {
     let paths = vec!["/0/a".to_string(), "/10/b".to_string()];
     let (bodies, _) = block_on(c09::fetch_all(addr, paths));
     assert_eq!(bodies.unwrap(), ["/0/a -> a", "/10/b -> b"]);
+    // C. Samson's program: two `impl Future`s, stored boxed, one after the other.
+    let (both, polls) = block_on(c29::async_main(addr));
+    assert_eq!(both, "HelloWorld HelloWorld2");
+    assert!(
+        polls > 2,
+        "the boxed futures returned NotReady while waiting"
+    );
+    // A local typed through `?` on a named future lives across a wait.
+    let (joined, _) = block_on(c33::joined(addr));
+    assert_eq!(joined.unwrap(), "first+second");
     // An error from the server comes out through `?`.
     let (failed, _) =
         block_on(c01::two_requests(addr, "/not-a-delay/x".to_string()));
@@ -172,6 +197,9 @@ fn control_flow_gives_what_plain_rust_gives() {
     assert_eq!(block_on(c26::choose(1)).0, 5);
     assert_eq!(block_on(c26::choose(2)).0, 99);
     assert_eq!(block_on(c27::find_first_over(3)), (4, 5));
+    // n + 1; over 5 it returns twice that, else adds 100.
+    assert_eq!(block_on(c30::pick(2)), (103, 3 + 103 + 1)); // (value, polls)
+    assert_eq!(block_on(c30::pick(9)), (20, 10 + 20 + 1));
     let seen = Rc::new(std::cell::Cell::new(0));
     block_on(c28::note(Rc::clone(&seen)));
     assert_eq!(seen.get(), 2);
@@ -198,6 +226,13 @@ fn the_waker_target_hands_the_waker_down() {
 #[test]
 fn the_std_target_runs_with_async_fn_futures() {
     assert_eq!(fixture::std_target::block_on(c16::outer()), 34);
+    assert_eq!(fixture::std_target::block_on(c31::doubled(3)), 6 + 12);
+}
+
+#[test]
+fn a_boxed_future_gets_the_waker_too() {
+    let (sum, waker) = fixture::waker::block_on(c32::twice_boxed(2));
+    assert_eq!((sum, waker.wakes()), (4, 4));
 }
 
 #[test]

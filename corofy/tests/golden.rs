@@ -1,6 +1,6 @@
 //! The golden corpus: every `tests/corpus/*.coro` gives exactly its committed
 //! `.rs` output, or, for the inputs corofy refuses, exactly its `.err` report.
-//! `UPDATE_GOLDEN=1 cargo test -p corofy --test golden` rewrites them for review.
+//! `UPDATE_EXPECTED=1 cargo test -p corofy --test golden` rewrites them for review.
 
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
@@ -19,7 +19,7 @@ fn corpus() -> Vec<PathBuf> {
 
 #[test]
 fn every_corpus_input_gives_its_golden_output() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let update = transcript::update_requested();
     let mut failures = Vec::new();
     let (mut accepted, mut refused) = (0, 0);
     for input in corpus() {
@@ -75,7 +75,7 @@ fn every_corpus_input_gives_its_golden_output() {
     );
     assert!(
         failures.is_empty() || update,
-        "{}\n(UPDATE_GOLDEN=1 rewrites the golden files)",
+        "{}\n(UPDATE_EXPECTED=1 rewrites the golden files)",
         failures.join("\n")
     );
 }

@@ -1,12 +1,17 @@
 //! Chapter 9: a sound single-threaded executor over io_uring.
 //!
-//! [`reactor`] owns the ring, the slot table and the timers; [`executor`]
-//! runs tasks and turns the reactor; [`op`] makes operations futures that own
-//! their buffers; [`time`] has `sleep`. [`ring`] is chapter 8's.
+//! - [`reactor`]: the ring, the slot table, timers and the doorbell;
+//! - [`executor`]: the run queue, `block_on`, `spawn`, `yield_now`, `poll_once`;
+//! - [`op`]: operations as futures that own their buffers; pipes and NOPs;
+//! - [`time`]: `sleep`; [`ring`]: opening a ring (chapter 8);
+//! - [`sys`]: the raw system calls.
+
+#![warn(missing_docs, missing_debug_implementations)]
 
 pub mod executor;
 pub mod exercises;
 pub mod op;
 pub mod reactor;
 pub mod ring;
+mod sys;
 pub mod time;

@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 /// must live inside the operation value, on the heap (a `Vec`, a `Box`), so
 /// that it stays put when the value moves.
 pub trait Operation: 'static {
+    /// What the operation's future gives.
     type Output;
     /// Builds the submission entry; called once, on the first poll.
     fn entry(&mut self) -> squeue::Entry;
@@ -26,12 +27,14 @@ pub trait Operation: 'static {
 /// the completion arrives; if it is dropped first, the operation is parked in
 /// the reactor until then.
 #[must_use = "an operation does nothing unless it is polled"]
+#[derive(Debug)]
 pub struct Op<T: Operation> {
     operation: Option<T>,
     key: Option<Key>,
 }
 
 impl<T: Operation> Op<T> {
+    /// A future for `operation`; nothing is submitted until it is polled.
     pub fn new(operation: T) -> Self {
         Op {
             operation: Some(operation),
@@ -95,8 +98,11 @@ pub fn check(result: i32) -> io::Result<usize> {
 
 // ANCHOR: read
 /// Reads into `buf` (up to its capacity); hands the buffer back with the count.
+#[derive(Debug)]
 pub struct Read {
+    /// What to read from.
     pub fd: SharedFd,
+    /// Where to put the bytes: its spare capacity, from its start.
     pub buf: Vec<u8>,
 }
 
@@ -127,8 +133,11 @@ impl Operation for Read {
 // ANCHOR_END: read
 
 /// Writes `buf`; hands it back with the count of bytes written.
+#[derive(Debug)]
 pub struct Write {
+    /// What to write to.
     pub fd: SharedFd,
+    /// The bytes to write.
     pub buf: Vec<u8>,
 }
 
@@ -148,6 +157,7 @@ impl Operation for Write {
 }
 
 /// Does nothing, through the ring.
+#[derive(Debug)]
 pub struct Nop;
 
 impl Operation for Nop {
@@ -160,6 +170,7 @@ impl Operation for Nop {
     }
 }
 
+/// A future that submits a NOP and completes with its completion.
 pub fn nop() -> Op<Nop> {
     Op::new(Nop)
 }
@@ -167,11 +178,14 @@ pub fn nop() -> Op<Nop> {
 /// Both ends of a pipe, for the examples and tests.
 #[derive(Debug, Clone)]
 pub struct Pipe {
+    /// The end to read from.
     pub reader: SharedFd,
+    /// The end to write to.
     pub writer: SharedFd,
 }
 
 impl Pipe {
+    /// A new pipe, both ends closed on exec.
     pub fn new() -> io::Result<Pipe> {
         let mut fds = [0; 2];
         // SAFETY: `fds` has room for the two descriptors pipe2 writes.

@@ -1,16 +1,15 @@
 //! A single-threaded executor over the io_uring reactor: a run queue of woken
 //! tasks, a wait queue (the tasks that are not in it), and one
-//! `io_uring_enter` per turn.
+//! `io_uring_enter` per turn. Also here, since they lean on how the executor
+//! polls: `yield_now` and `poll_once`.
 
-use crate::reactor::{self, Reactor, Stats};
+use crate::reactor::{self, Doorbell, Reactor, Stats};
 use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -46,21 +45,46 @@ pub fn parked() -> usize {
 }
 
 // ANCHOR: waker
-/// Task ids to poll, each at most once, in the order they were woken.
+/// Task ids to poll, each at most once, in the order they were woken. Shared
+/// with wakers on any thread, hence the mutex.
 #[derive(Debug, Default)]
 struct RunQueue {
     order: VecDeque<u64>,
     queued: HashSet<u64>,
 }
 
-/// A task's waker. It may be called from any thread: it queues the task and,
-/// if the executor is (about to be) asleep in `io_uring_enter`, writes the
-/// eventfd whose read the reactor keeps in flight, which ends the wait.
+impl RunQueue {
+    /// Queues a task unless it is queued already.
+    fn push(queue: &Mutex<RunQueue>, task: u64) {
+        let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.queued.insert(task) {
+            queue.order.push_back(task);
+        }
+    }
+
+    /// Takes every queued task, in order.
+    fn take_all(queue: &Mutex<RunQueue>) -> Vec<u64> {
+        let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.queued.clear();
+        queue.order.drain(..).collect()
+    }
+
+    fn is_empty(queue: &Mutex<RunQueue>) -> bool {
+        queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .order
+            .is_empty()
+    }
+}
+
+/// A task's waker. It may be called from any thread: it queues the task and
+/// rings the reactor's doorbell, which ends the executor's sleep in
+/// `io_uring_enter` if it is asleep there.
 struct TaskWaker {
     task: u64,
     queue: Arc<Mutex<RunQueue>>,
-    sleeping: Arc<AtomicBool>,
-    wake_fd: Arc<OwnedFd>,
+    doorbell: Arc<Doorbell>,
 }
 
 impl Wake for TaskWaker {
@@ -69,77 +93,73 @@ impl Wake for TaskWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        {
-            let mut queue =
-                self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-            if queue.queued.insert(self.task) {
-                queue.order.push_back(self.task);
-            }
-        }
-        // Only the first waker to find the executor asleep pays for a write.
-        if self.sleeping.swap(false, Ordering::SeqCst) {
-            let one: u64 = 1;
-            // SAFETY: writes the 8 bytes of `one` to an eventfd we keep open.
-            let n = unsafe {
-                libc::write(
-                    self.wake_fd.as_raw_fd(),
-                    (&one as *const u64).cast(),
-                    8,
-                )
-            };
-            if n != 8 {
-                // EAGAIN means the counter is already non-zero: a wake is
-                // pending anyway. Anything else is worth a log line.
-                log::debug!("waker: eventfd write: {}", io::Error::last_os_error());
-            }
-        }
+        RunQueue::push(&self.queue, self.task);
+        self.doorbell.ring();
     }
 }
 // ANCHOR_END: waker
 
+/// A spawned task and its waker, made once, when it was spawned.
+struct Spawned {
+    future: Task,
+    waker: Waker,
+}
+
+/// A place in the task table: the generation of whoever holds it, and the
+/// task, while it is not being polled.
+#[derive(Default)]
+struct TaskEntry {
+    generation: u32,
+    task: Option<Spawned>,
+}
+
 /// Tasks, stored with a generation so that a stale waker (for a task that has
 /// finished and whose place was reused) names a task that no longer exists.
+/// A task id is the generation in the high half and the index in the low.
 #[derive(Default)]
 struct Tasks {
-    /// Generation, the task (while not running), and its waker, made once.
-    slots: Vec<(u32, Option<(Task, Waker)>)>,
+    entries: Vec<TaskEntry>,
     free: Vec<u32>,
     live: usize,
 }
 
 impl Tasks {
-    fn insert(&mut self, task: Task, waker_for: impl FnOnce(u64) -> Waker) -> u64 {
-        let index = match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.slots.push((0, None));
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let generation = self.slots[index as usize].0;
-        let id = (u64::from(generation) << 32) | u64::from(index);
-        self.slots[index as usize].1 = Some((task, waker_for(id)));
+    fn insert(
+        &mut self,
+        future: Task,
+        waker_for: impl FnOnce(u64) -> Waker,
+    ) -> u64 {
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.entries.push(TaskEntry::default());
+            (self.entries.len() - 1) as u32
+        });
+        let entry = &mut self.entries[index as usize];
+        let id = (u64::from(entry.generation) << 32) | u64::from(index);
+        entry.task = Some(Spawned {
+            future,
+            waker: waker_for(id),
+        });
         self.live += 1;
         id
     }
 
-    fn take(&mut self, id: u64) -> Option<(Task, Waker)> {
+    fn take(&mut self, id: u64) -> Option<Spawned> {
         let (generation, index) = ((id >> 32) as u32, id as u32);
-        let slot = self.slots.get_mut(index as usize)?;
-        if slot.0 != generation {
+        let entry = self.entries.get_mut(index as usize)?;
+        if entry.generation != generation {
             return None;
         }
-        slot.1.take()
+        entry.task.take()
     }
 
-    fn put_back(&mut self, id: u64, task: (Task, Waker)) {
-        self.slots[id as u32 as usize].1 = Some(task);
+    fn put_back(&mut self, id: u64, task: Spawned) {
+        self.entries[id as u32 as usize].task = Some(task);
     }
 
     fn finish(&mut self, id: u64) {
         let index = id as u32;
-        let slot = &mut self.slots[index as usize];
-        slot.0 = slot.0.wrapping_add(1);
+        let entry = &mut self.entries[index as usize];
+        entry.generation = entry.generation.wrapping_add(1);
         self.free.push(index);
         self.live -= 1;
     }
@@ -153,7 +173,15 @@ const MAIN: u64 = u64::MAX;
 pub struct Runtime {
     reactor: Rc<RefCell<Reactor>>,
     queue: Arc<Mutex<RunQueue>>,
-    sleeping: Arc<AtomicBool>,
+    doorbell: Arc<Doorbell>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("reactor", &self.reactor)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Runtime {
@@ -162,13 +190,13 @@ impl Runtime {
         Runtime::with_entries(256)
     }
 
+    /// A runtime whose ring has `entries` submission entries.
     pub fn with_entries(entries: u32) -> io::Result<Runtime> {
-        let sleeping = Arc::new(AtomicBool::new(false));
-        let reactor = Reactor::new(entries, Arc::clone(&sleeping))?;
+        let reactor = Reactor::new(entries)?;
         Ok(Runtime {
+            doorbell: reactor.doorbell(),
             reactor: Rc::new(RefCell::new(reactor)),
             queue: Arc::default(),
-            sleeping,
         })
     }
 
@@ -181,41 +209,27 @@ impl Runtime {
         Waker::from(Arc::new(TaskWaker {
             task,
             queue: Arc::clone(&self.queue),
-            sleeping: Arc::clone(&self.sleeping),
-            wake_fd: self.reactor.borrow().wake_fd(),
+            doorbell: Arc::clone(&self.doorbell),
         }))
-    }
-
-    fn wake(&self, task: u64) {
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.queued.insert(task) {
-            queue.order.push_back(task);
-        }
     }
 
     /// Runs `main` and every task spawned meanwhile until all are finished.
     pub fn block_on<F: Future>(&mut self, main: F) -> io::Result<F::Output> {
         // Declared first, so dropped last: tasks dropped on the way out can
         // still park their operations in the reactor.
-        let _reactor = reactor::enter(Rc::clone(&self.reactor));
+        let _reactor = reactor::make_current(Rc::clone(&self.reactor));
         let _spawner = Spawner::enter();
         let mut tasks = Tasks::default();
         let mut main = pin!(main);
         let main_waker = self.waker(MAIN);
         let mut output = None;
-        self.wake(MAIN);
+        RunQueue::push(&self.queue, MAIN);
         loop {
             // Run the tasks that are ready now; their operations only queue
             // entries, nothing reaches the kernel yet. A task woken during
             // this pass (one that wakes itself, say) runs in the next turn,
             // after the reactor's: no task can starve the I/O of the others.
-            let ready: Vec<u64> = {
-                let mut queue =
-                    self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-                queue.queued.clear();
-                queue.order.drain(..).collect()
-            };
-            for id in ready {
+            for id in RunQueue::take_all(&self.queue) {
                 if id == MAIN {
                     let mut cx = Context::from_waker(&main_waker);
                     if output.is_none()
@@ -223,17 +237,16 @@ impl Runtime {
                     {
                         output = Some(value);
                     }
-                } else if let Some((mut task, waker)) = tasks.take(id) {
-                    // Each task's waker was made once, when it was spawned.
-                    let mut cx = Context::from_waker(&waker);
-                    match task.as_mut().poll(&mut cx) {
+                } else if let Some(mut task) = tasks.take(id) {
+                    let mut cx = Context::from_waker(&task.waker);
+                    match task.future.as_mut().poll(&mut cx) {
                         Poll::Ready(()) => tasks.finish(id),
-                        Poll::Pending => tasks.put_back(id, (task, waker)),
+                        Poll::Pending => tasks.put_back(id, task),
                     }
                 }
                 for task in Spawner::take() {
                     let id = tasks.insert(task, |id| self.waker(id));
-                    self.wake(id);
+                    RunQueue::push(&self.queue, id);
                 }
             }
             if tasks.live == 0
@@ -242,21 +255,16 @@ impl Runtime {
                 return Ok(output);
             }
             // Then one turn of the reactor: one `io_uring_enter` submits all
-            // of it, and sleeps if no task is ready. The flag is set before the
-            // run queue is checked, so a waker on another thread either sees it
-            // (and writes the eventfd) or queued its task before the check.
-            self.sleeping.store(true, Ordering::SeqCst);
-            let block = self
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .order
-                .is_empty();
+            // of it, and sleeps if no task is ready. The doorbell is armed before
+            // the run queue is checked, so a waker on another thread either
+            // rings it or queued its task before the check.
+            self.doorbell.going_to_sleep();
+            let block = RunQueue::is_empty(&self.queue);
             if !block {
-                self.sleeping.store(false, Ordering::SeqCst);
+                self.doorbell.awake();
             }
             self.reactor.borrow_mut().turn(block)?;
-            self.sleeping.store(false, Ordering::SeqCst);
+            self.doorbell.awake();
         }
     }
 }

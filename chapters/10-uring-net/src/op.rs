@@ -1,6 +1,6 @@
 //! I/O operations as futures that own their buffers.
 
-use crate::reactor::{self, Abandoned, Key};
+use crate::reactor::{self, Completion, Key, Parked};
 use io_uring::{opcode, squeue, types};
 use std::future::Future;
 use std::io;
@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 /// must live inside the operation value, on the heap (a `Vec`, a `Box`), so
 /// that it stays put when the value moves.
 pub trait Operation: 'static {
+    /// What the operation's future gives.
     type Output;
     /// Builds the submission entry; called once, on the first poll.
     fn entry(&mut self) -> squeue::Entry;
@@ -48,9 +49,9 @@ pub trait Operation: 'static {
     }
 }
 
-impl<T: Operation> Abandoned for T {
-    fn completed(self: Box<Self>, result: i32) {
-        (*self).abandoned(result);
+impl<T: Operation> Parked for T {
+    fn abandoned(self: Box<Self>, result: i32) {
+        Operation::abandoned(*self, result);
     }
 }
 
@@ -58,12 +59,14 @@ impl<T: Operation> Abandoned for T {
 /// the completion arrives; if it is dropped first, the operation is parked in
 /// the reactor until then.
 #[must_use = "an operation does nothing unless it is polled"]
+#[derive(Debug)]
 pub struct Op<T: Operation> {
     operation: Option<T>,
     key: Option<Key>,
 }
 
 impl<T: Operation> Op<T> {
+    /// A future for `operation`; nothing is submitted until it is polled.
     pub fn new(operation: T) -> Self {
         Op {
             operation: Some(operation),
@@ -96,7 +99,7 @@ impl<T: Operation> Future for Op<T> {
         });
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready((first, result))) => {
+            Ok(Poll::Ready(Completion { first, result })) => {
                 let operation = this.operation.take().expect("checked above");
                 Poll::Ready(Ok(operation.complete_linked(first, result)))
             }
@@ -145,8 +148,11 @@ pub(crate) unsafe fn filled(
 
 // ANCHOR: read
 /// Reads into `buf` (up to its capacity); hands the buffer back with the count.
+#[derive(Debug)]
 pub struct Read {
+    /// What to read from.
     pub fd: SharedFd,
+    /// Where to put the bytes: its spare capacity, from its start.
     pub buf: Vec<u8>,
 }
 
@@ -173,8 +179,11 @@ impl Operation for Read {
 // ANCHOR_END: read
 
 /// Writes `buf`; hands it back with the count of bytes written.
+#[derive(Debug)]
 pub struct Write {
+    /// What to write to.
     pub fd: SharedFd,
+    /// The bytes to write.
     pub buf: Vec<u8>,
 }
 
@@ -194,6 +203,7 @@ impl Operation for Write {
 }
 
 /// Does nothing, through the ring.
+#[derive(Debug)]
 pub struct Nop;
 
 impl Operation for Nop {
@@ -206,6 +216,7 @@ impl Operation for Nop {
     }
 }
 
+/// A future that submits a NOP and completes with its completion.
 pub fn nop() -> Op<Nop> {
     Op::new(Nop)
 }
@@ -213,11 +224,14 @@ pub fn nop() -> Op<Nop> {
 /// Both ends of a pipe, for the examples and tests.
 #[derive(Debug, Clone)]
 pub struct Pipe {
+    /// The end to read from.
     pub reader: SharedFd,
+    /// The end to write to.
     pub writer: SharedFd,
 }
 
 impl Pipe {
+    /// A new pipe, both ends closed on exec.
     pub fn new() -> io::Result<Pipe> {
         let mut fds = [0; 2];
         // SAFETY: `fds` has room for the two descriptors pipe2 writes.

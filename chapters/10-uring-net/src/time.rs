@@ -1,7 +1,6 @@
-//! Timers. No file descriptor and no kernel operation per timer: a heap in the
-//! reactor, and the earliest deadline as the timeout of the one wait.
+//! `sleep`: a future over the reactor's timers (see `reactor/timers.rs`).
 
-use crate::reactor;
+use crate::reactor::{self, TimerKey};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,9 +12,10 @@ use std::time::{Duration, Instant};
 #[must_use = "a sleep does nothing unless it is polled"]
 pub struct Sleep {
     deadline: Instant,
-    timer: Option<u64>,
+    timer: Option<TimerKey>,
 }
 
+/// Ready once `deadline` has passed.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -23,6 +23,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     }
 }
 
+/// Ready once `duration` has passed.
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(Instant::now() + duration)
 }
@@ -33,8 +34,8 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if Instant::now() >= this.deadline {
-            if let Some(id) = this.timer.take() {
-                reactor::with(|r| r.cancel_timer(id));
+            if let Some(key) = this.timer.take() {
+                reactor::with(|r| r.cancel_timer(key));
             }
             return Poll::Ready(());
         }
@@ -46,8 +47,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(id) = self.timer.take() {
-            reactor::with(|r| r.cancel_timer(id));
+        if let Some(key) = self.timer.take() {
+            reactor::with(|r| r.cancel_timer(key));
         }
     }
 }

@@ -21,11 +21,14 @@ pub enum Cause {
 /// `io_uring_setup` failed; `Display` explains the cause and the fix.
 #[derive(Debug)]
 pub struct RingError {
+    /// What the error number means for the reader.
     pub cause: Cause,
+    /// The error `io_uring_setup` returned.
     pub source: io::Error,
 }
 
 impl RingError {
+    /// Classifies the error `io_uring_setup` returned.
     pub fn from_io(source: io::Error) -> Self {
         let cause = match source.raw_os_error() {
             Some(libc::ENOSYS) => Cause::Unsupported,

@@ -2,12 +2,13 @@
 //! thread can signal, and an async `Mutex` for tasks on one executor.
 
 use crate::op::{Op, Read};
+use crate::sys;
 use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::ops::{Deref, DerefMut};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -28,14 +29,9 @@ pub struct Event {
 pub struct Notifier(Arc<OwnedFd>);
 
 impl Event {
+    /// A new event, not notified yet.
     pub fn new() -> io::Result<Event> {
-        // SAFETY: eventfd has no pointer arguments; a negative result is an error.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: eventfd returned a new descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = sys::eventfd(0)?;
         let shared = Arc::new(fd.try_clone()?);
         Ok(Event {
             fd: Rc::new(fd),
@@ -43,6 +39,7 @@ impl Event {
         })
     }
 
+    /// A handle that notifies this event, from any thread.
     pub fn notifier(&self) -> Notifier {
         self.notifier.clone()
     }
@@ -63,17 +60,9 @@ impl Event {
 }
 
 impl Notifier {
+    /// Wakes the event's waiter (or the next one to wait).
     pub fn notify(&self) -> io::Result<()> {
-        let one: u64 = 1;
-        // SAFETY: writes the 8 bytes of `one` to an eventfd this Notifier keeps open.
-        let n = unsafe {
-            libc::write(self.0.as_raw_fd(), (&one as *const u64).cast(), 8)
-        };
-        if n == 8 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        sys::eventfd_add_one(&self.0)
     }
 }
 // ANCHOR_END: event
@@ -100,6 +89,7 @@ struct State {
 }
 
 impl<T> Mutex<T> {
+    /// A mutex holding `value`, unlocked.
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
             state: RefCell::default(),
@@ -107,6 +97,7 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// Waits for the lock; waiters get it in the order they asked.
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
             mutex: self,
@@ -131,6 +122,7 @@ impl<T> Mutex<T> {
 }
 
 /// The future `lock` returns.
+#[derive(Debug)]
 pub struct Lock<'a, T> {
     mutex: &'a Mutex<T>,
     ticket: Option<u64>,
@@ -193,6 +185,7 @@ impl<T> Drop for Lock<'_, T> {
 }
 
 /// Access to the value while the lock is held; unlocks when dropped.
+#[derive(Debug)]
 pub struct MutexGuard<'a, T> {
     mutex: &'a Mutex<T>,
     /// Never fails to borrow: only the holder of the lock borrows it.

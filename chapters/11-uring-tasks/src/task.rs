@@ -15,7 +15,7 @@ pub use crate::executor::yield_now;
 
 // ANCHOR: join-handle
 /// The output of a spawned task, once it is finished.
-struct Slot<T> {
+struct JoinState<T> {
     output: Option<T>,
     /// The handle's waker, if it is waiting.
     waiter: Option<Waker>,
@@ -23,7 +23,7 @@ struct Slot<T> {
 
 /// Awaits a spawned task's output. Dropping it detaches the task, which keeps
 /// running to the end: nothing is cancelled by forgetting about a result.
-pub struct JoinHandle<T>(Rc<RefCell<Slot<T>>>);
+pub struct JoinHandle<T>(Rc<RefCell<JoinState<T>>>);
 
 /// Wraps `future` into the task to spawn, and makes its handle.
 pub(crate) fn joinable<F: Future + 'static>(
@@ -32,7 +32,7 @@ pub(crate) fn joinable<F: Future + 'static>(
 where
     F::Output: 'static,
 {
-    let slot = Rc::new(RefCell::new(Slot {
+    let slot = Rc::new(RefCell::new(JoinState {
         output: None,
         waiter: None,
     }));
@@ -152,12 +152,14 @@ where
     BlockingHandle(shared)
 }
 
+#[derive(Debug)]
 struct Blocking<T> {
     output: Option<T>,
     waiter: Option<Waker>,
 }
 
 /// The result of a `spawn_blocking` closure, once it has returned.
+#[derive(Debug)]
 pub struct BlockingHandle<T>(Arc<Mutex<Blocking<T>>>);
 
 impl<T> Future for BlockingHandle<T> {

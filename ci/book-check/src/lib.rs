@@ -582,6 +582,34 @@ impl Checker {
         }
     }
 
+    /// A chapter crate's `lib.rs` header opens with its own chapter
+    /// (`//! Chapter 9:` in `chapters/09-...`): a crate copied forward must
+    /// not go on saying it is the chapter it was copied from.
+    fn check_chapter_header(&mut self, dir: &Path, name: &str) {
+        let Some(number) = name
+            .split_once('-')
+            .and_then(|(n, _)| n.parse::<u32>().ok())
+        else {
+            return;
+        };
+        let lib = dir.join("src/lib.rs");
+        let Ok(text) = std::fs::read_to_string(&lib) else {
+            return;
+        };
+        let first = text.lines().next().unwrap_or_default();
+        let expected = format!("//! Chapter {number}:");
+        if first.starts_with("//!") && !first.starts_with(&expected) {
+            self.report(
+                &lib,
+                1,
+                format!(
+                    "the crate's first line must open with `{expected}` (its folder is \
+                     chapter {number}); it says `{first}`"
+                ),
+            );
+        }
+    }
+
     fn check_every_chapter_is_shown(&mut self) -> io::Result<()> {
         let chapters = self.root.join("chapters");
         if !chapters.is_dir() {
@@ -595,6 +623,9 @@ impl Checker {
         for dir in entries {
             let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let manifest = dir.join("Cargo.toml");
+            if manifest.is_file() {
+                self.check_chapter_header(&dir, name);
+            }
             if name == "support"
                 || !manifest.is_file()
                 || self.included_crates.contains(name)

@@ -248,6 +248,20 @@ fn a_chapter_no_page_shows_is_refused() {
 }
 
 #[test]
+fn a_chapter_header_naming_another_chapter_is_refused() {
+    let lib = "//! Chapter 9: copied forward and never renamed.\n\n\
+               // ANCHOR: greet\npub fn greet() {}\n// ANCHOR_END: greet\n";
+    assert_eq!(
+        problems(&[(LIB, Some(lib))]),
+        [
+            "chapters/01-demo/src/lib.rs:1: the crate's first line must open with \
+             `//! Chapter 1:` (its folder is chapter 1); it says `//! Chapter 9: copied \
+             forward and never renamed.`"
+        ]
+    );
+}
+
+#[test]
 fn a_missing_image_is_refused() {
     assert_eq!(
         problems(&[("book/src/images/states.svg", None)]),

@@ -4,7 +4,7 @@
 //! files added and removed since the previous chapter, and a unified diff of
 //! the files that changed. The chapter's page includes it. This crate's test
 //! recomputes every one and fails when a committed file is stale;
-//! `UPDATE_TRANSCRIPTS=1 cargo test -p chapter-diff` rewrites them.
+//! `UPDATE_EXPECTED=1 cargo test -p chapter-diff` rewrites them.
 //!
 //! Changed tests are listed but their lines are not shown. Left out: build output, transcripts (`expected/`), the diff itself, and a
 //! `.rs` file generated from a `.coro` file beside it (the `.coro` diff says it).

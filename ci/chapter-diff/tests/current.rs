@@ -7,7 +7,7 @@ use std::path::Path;
 #[test]
 fn every_changes_diff_is_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let update = std::env::var_os("UPDATE_TRANSCRIPTS").is_some_and(|v| v != "0");
+    let update = transcript::update_requested();
     let chapters = chapter_diff::chapters(&root).unwrap();
     assert!(!chapters.is_empty());
     let mut stale = Vec::new();
@@ -25,7 +25,7 @@ fn every_changes_diff_is_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale: {stale:?}; run `UPDATE_TRANSCRIPTS=1 cargo test -p chapter-diff` and review `git diff`"
+        "stale: {stale:?}; run `UPDATE_EXPECTED=1 cargo test -p chapter-diff` and review `git diff`"
     );
     let first = chapters[0].join(chapter_diff::FILE);
     assert!(

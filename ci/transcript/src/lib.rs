@@ -10,7 +10,7 @@
 //!   checked by construction.
 //! * Only the parts a run declares as varying ([`Vary`]) are normalised, on both
 //!   sides, before comparing. The committed file keeps the real text of one run.
-//! * `UPDATE_TRANSCRIPTS=1 cargo test` rewrites the files whose output really
+//! * `UPDATE_EXPECTED=1 cargo test` rewrites the files whose output really
 //!   changed (not those that differ only in declared varying parts), for review
 //!   with `git diff`.
 //!
@@ -23,8 +23,16 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Environment variable that makes [`check_chapter`] rewrite changed transcripts.
-pub const UPDATE_VAR: &str = "UPDATE_TRANSCRIPTS";
+/// The one switch that makes every check of a committed output (transcripts,
+/// `CHANGES.diff` files, corofy's golden corpus) rewrite the files that
+/// changed instead of failing: `UPDATE_EXPECTED=1`. Unset, or any other
+/// value, checks.
+pub const UPDATE_VAR: &str = "UPDATE_EXPECTED";
+
+/// Whether this run should rewrite committed outputs: see [`UPDATE_VAR`].
+pub fn update_requested() -> bool {
+    std::env::var(UPDATE_VAR).is_ok_and(|v| v == "1")
+}
 
 /// A part of the output that legitimately differs between runs.
 #[derive(Debug, Clone)]
@@ -135,8 +143,7 @@ pub fn diff(expected: &str, actual: &str) -> String {
 /// Checks every transcript of the chapter in `chapter_dir` (pass
 /// `env!("CARGO_MANIFEST_DIR")`). Panics with a diff for each mismatch.
 pub fn check_chapter(chapter_dir: &str, runs: Vec<Run>) {
-    let update = std::env::var_os(UPDATE_VAR).is_some_and(|v| v != "0");
-    if let Err(report) = check(Path::new(chapter_dir), runs, update) {
+    if let Err(report) = check(Path::new(chapter_dir), runs, update_requested()) {
         panic!("{report}");
     }
 }
@@ -287,7 +294,7 @@ mod tests {
         let bad = echo("out.txt", "took 17ms\nnot ok\n").vary(Vary::Durations);
         let report = check(&dir, vec![bad], false).unwrap_err();
         assert!(report.contains("-ok\n+not ok\n"), "{report}");
-        assert!(report.contains("UPDATE_TRANSCRIPTS=1"), "{report}");
+        assert!(report.contains("UPDATE_EXPECTED=1"), "{report}");
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! Timers: no file descriptor and no kernel operation per timer, but one
+//! ordered map in the reactor, whose earliest deadline is the timeout of the
+//! turn's one wait in `io_uring_enter`.
+
+use std::collections::BTreeMap;
+use std::task::Waker;
+use std::time::Instant;
+
+// ANCHOR: timers
+/// Names a timer: its deadline first, so that the map is ordered by it, and
+/// a number that tells apart timers due at the same instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimerKey {
+    deadline: Instant,
+    id: u64,
+}
+
+/// Every pending timer and the waker to wake when it is due. A `BTreeMap`
+/// gives the earliest in O(log n), and removes a cancelled timer at once, so
+/// its memory goes with it.
+#[derive(Debug, Default)]
+pub(super) struct Timers {
+    pending: BTreeMap<TimerKey, Waker>,
+    next_id: u64,
+}
+
+impl Timers {
+    /// Registers a timer, or, if `key` already names one, updates its waker.
+    pub fn set(
+        &mut self,
+        key: &mut Option<TimerKey>,
+        deadline: Instant,
+        waker: &Waker,
+    ) {
+        if let Some(stored) = key.and_then(|k| self.pending.get_mut(&k)) {
+            stored.clone_from(waker);
+            return;
+        }
+        let new = TimerKey {
+            deadline,
+            id: self.next_id,
+        };
+        self.next_id += 1;
+        self.pending.insert(new, waker.clone());
+        *key = Some(new);
+    }
+
+    /// Forgets a timer (fired or not).
+    pub fn cancel(&mut self, key: TimerKey) {
+        self.pending.remove(&key);
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.pending.first_key_value().map(|(k, _)| k.deadline)
+    }
+
+    /// Wakes and forgets every timer due by `now`.
+    pub fn fire_due(&mut self, now: Instant) {
+        while let Some(entry) = self.pending.first_entry() {
+            if entry.key().deadline > now {
+                break;
+            }
+            entry.remove().wake();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+}
+// ANCHOR_END: timers

@@ -1,0 +1,38 @@
+//! The few raw system calls the runtime makes outside the ring, each wrapped
+//! once, with its error turned into an `io::Error`.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// A non-negative result, or the error `errno` holds.
+pub(crate) fn cvt(result: libc::c_int) -> io::Result<libc::c_int> {
+    if result < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(result)
+    }
+}
+
+/// A new eventfd with its counter at zero, closed on exec; `flags` may add
+/// `EFD_NONBLOCK`.
+pub(crate) fn eventfd(flags: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: eventfd has no pointer arguments; a negative result is an error.
+    let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | flags) })?;
+    // SAFETY: eventfd returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Adds one to an eventfd's counter, which wakes whoever reads it. An error
+/// is returned as is: `EAGAIN` means the counter is full, so a wake is
+/// pending anyway.
+pub(crate) fn eventfd_add_one(fd: &OwnedFd) -> io::Result<()> {
+    let one: u64 = 1;
+    // SAFETY: writes the 8 bytes of `one`, which lives across the call, to an
+    // open descriptor.
+    let n = unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    if n == 8 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -19,12 +19,12 @@
 //! The reference, with every error explained, is the book's corofy appendix.
 //!
 //! [`rewrite`] is the whole pipeline. Each phase is a module of its own:
-//! [`scan`] finds the markers and makes the text parseable, [`splice`] finds
-//! the coroutines and puts the generated code back; for each coroutine,
-//! [`lower`] builds a [`model::Machine`] of blocks cut at the waits (with
-//! [`waits`], [`scopes`] and [`types`]), [`liveness`] decides which locals
-//! every state keeps, and [`render`] writes the machine as Rust, expanding the
-//! [`placeholder`]s lowering left where control leaves a block.
+//! `scan` finds the markers and makes the text parseable, `splice` finds the
+//! coroutines and puts the generated code back; for each coroutine, `lower`
+//! builds a `model::Machine` of blocks cut at the waits (with `waits`,
+//! `scopes` and `types`), `liveness` decides which locals every state keeps,
+//! and `render` writes the machine as Rust, expanding the `placeholder`s
+//! lowering left where control leaves a block.
 
 mod error;
 mod liveness;

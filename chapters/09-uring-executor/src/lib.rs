@@ -4,7 +4,7 @@
 //! - [`executor`]: the run queue, `block_on`, `spawn`, `yield_now`, `poll_once`;
 //! - [`op`]: operations as futures that own their buffers; pipes and NOPs;
 //! - [`time`]: `sleep`; [`ring`]: opening a ring (chapter 8);
-//! - [`sys`]: the raw system calls.
+//! - `sys`: the raw system calls.
 
 #![warn(missing_docs, missing_debug_implementations)]
 

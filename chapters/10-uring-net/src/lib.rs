@@ -6,7 +6,7 @@
 //! - [`op`]: operations as futures that own their buffers; pipes and NOPs;
 //! - [`net`]: TCP and UDP; [`echo`]: the echo server and client;
 //! - [`time`]: `sleep`; [`ring`]: opening a ring (chapter 8);
-//! - [`sys`]: the raw system calls.
+//! - `sys`: the raw system calls.
 
 #![warn(missing_docs, missing_debug_implementations)]
 

@@ -8,7 +8,7 @@
 //! - [`net`]: TCP and UDP; [`echo`]: the echo server and client of chapter 10;
 //! - [`task`]: join handles, `spawn_blocking`, `timeout`;
 //! - [`sync`]: `Event` and `Mutex`; [`time`]: `sleep`;
-//! - [`ring`]: opening a ring (chapter 8); [`sys`]: the raw system calls.
+//! - [`ring`]: opening a ring (chapter 8); `sys`: the raw system calls.
 
 #![warn(missing_docs, missing_debug_implementations)]
 

@@ -2,8 +2,8 @@
 //! later (buffers, socket addresses, message headers, iovecs) lives in the
 //! operation, on the heap, until its completion.
 //!
-//! [`addr`] has socket addresses in the kernel's form and the plain socket
-//! calls; [`tcp`] the listener and the stream; [`udp`] the datagram socket.
+//! `addr` has socket addresses in the kernel's form and the plain socket
+//! calls; `tcp` the listener and the stream; `udp` the datagram socket.
 
 mod addr;
 mod tcp;

@@ -1,8 +1,8 @@
 //! The reactor: one ring, and what routes its completions back to futures.
 //!
-//! - [`slots`]: the table of operations in flight, named in `user_data`;
-//! - [`timers`]: deadlines, in an ordered map, that bound each wait;
-//! - [`doorbell`]: the eventfd read that lets other threads end a wait.
+//! - `slots`: the table of operations in flight, named in `user_data`;
+//! - `timers`: deadlines, in an ordered map, that bound each wait;
+//! - `doorbell`: the eventfd read that lets other threads end a wait.
 //!
 //! This file has submission (every entry is queued, and one
 //! `io_uring_enter` per turn submits them all and waits), reaping, and the

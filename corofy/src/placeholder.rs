@@ -129,3 +129,53 @@ pub(crate) fn check_none_left(file: &syn::File) -> Result<(), Error> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_read_back_as_made() {
+        let made = [
+            Placeholder::Goto(BlockId(3)),
+            Placeholder::Wait {
+                resume: BlockId(2),
+                future: parse_quote!(f(x)),
+            },
+            Placeholder::Return(parse_quote!(a + 1)),
+        ];
+        for placeholder in made {
+            let expr = placeholder.clone().into_expr();
+            let Expr::Macro(m) = &expr else {
+                panic!("not a macro call: {expr:?}")
+            };
+            let back = Placeholder::read(&m.mac)
+                .expect("a placeholder")
+                .expect("well formed");
+            assert_eq!(format!("{back:?}"), format!("{placeholder:?}"));
+            assert!(Placeholder::ends_block(&placeholder.into_stmt()));
+        }
+        let other: syn::Macro = parse_quote!(println!("x"));
+        assert!(Placeholder::read(&other).is_none());
+    }
+
+    #[test]
+    fn a_placeholder_left_in_the_output_is_an_internal_error() {
+        let clean: syn::File = parse_quote!(
+            fn f() {
+                println!("x");
+            }
+        );
+        assert!(check_none_left(&clean).is_ok());
+        let left: syn::File = parse_quote!(
+            fn f() {
+                if c {
+                    __corofy_goto!(1);
+                }
+            }
+        );
+        let error = check_none_left(&left).expect_err("a placeholder survived");
+        assert_eq!(error.line, 0, "internal errors have no location");
+        assert!(error.message.contains("__corofy_goto"), "{}", error.message);
+    }
+}

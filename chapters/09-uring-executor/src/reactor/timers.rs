@@ -69,3 +69,47 @@ impl Timers {
     }
 }
 // ANCHOR_END: timers
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::task::Wake;
+    use std::time::Duration;
+
+    struct Count(AtomicU32);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_cancelled_timer_is_gone_at_once_and_due_timers_fire_once() {
+        let count = Arc::new(Count(AtomicU32::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let now = Instant::now();
+        let mut timers = Timers::default();
+        let (mut late, mut soon) = (None, None);
+        timers.set(&mut late, now + Duration::from_secs(3600), &waker);
+        timers.set(&mut soon, now + Duration::from_millis(1), &waker);
+        // Setting again with a key only updates the waker.
+        timers.set(&mut soon, now + Duration::from_secs(7200), &waker);
+        assert_eq!(timers.len(), 2);
+        assert_eq!(timers.next_deadline(), Some(now + Duration::from_millis(1)));
+        timers.cancel(late.expect("set"));
+        assert_eq!(
+            timers.len(),
+            1,
+            "a cancelled timer does not wait for its deadline"
+        );
+        timers.fire_due(now);
+        assert_eq!(count.0.load(Ordering::SeqCst), 0, "not due yet");
+        timers.fire_due(now + Duration::from_millis(1));
+        timers.fire_due(now + Duration::from_millis(2));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!((timers.len(), timers.next_deadline()), (0, None));
+    }
+}

@@ -126,7 +126,9 @@ pub async fn timeout<F: Future>(
 /// Runs `f` on a thread of its own and completes with its result. The thread
 /// wakes the waiting task with its waker, which (from another thread) writes
 /// the runtime's eventfd: the result arrives through the ring, like any
-/// other completion, while the executor goes on with other tasks.
+/// other completion, while the executor goes on with other tasks. If `f`
+/// panics, the panic is caught on its thread and resumed in the task that
+/// awaits the handle, as if `f` had run there.
 pub fn spawn_blocking<T, F>(f: F) -> BlockingHandle<T>
 where
     T: Send + 'static,
@@ -138,7 +140,7 @@ where
     }));
     let for_thread = Arc::clone(&shared);
     std::thread::spawn(move || {
-        let output = f();
+        let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         let waiter = {
             let mut slot =
                 for_thread.lock().unwrap_or_else(PoisonError::into_inner);
@@ -154,7 +156,8 @@ where
 
 #[derive(Debug)]
 struct Blocking<T> {
-    output: Option<T>,
+    /// What `f` returned, or the payload of its panic.
+    output: Option<std::thread::Result<T>>,
     waiter: Option<Waker>,
 }
 
@@ -167,7 +170,11 @@ impl<T> Future for BlockingHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match slot.output.take() {
-            Some(output) => Poll::Ready(output),
+            Some(Ok(output)) => Poll::Ready(output),
+            Some(Err(panic)) => {
+                drop(slot);
+                std::panic::resume_unwind(panic)
+            }
             None => {
                 slot.waiter = Some(cx.waker().clone());
                 Poll::Pending

@@ -44,9 +44,11 @@ fn read_in_flight(runtime: &mut Runtime, pipe: &Pipe) -> Op<Read> {
             let mut read = pipe.read(Vec::with_capacity(SIZE));
             assert!(poll_once(&mut read).await.is_pending());
             yield_now().await; // a turn: the read reaches the kernel
-            read
+            // Handed out in flight, on purpose: it outlives this block_on.
+            Some(read)
         })
         .unwrap()
+        .expect("returned above")
 }
 
 /// Turns `runtime` until it has no parked operation left.

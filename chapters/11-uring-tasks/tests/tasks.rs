@@ -201,7 +201,7 @@ fn spawn_blocking_leaves_the_executor_free() {
 }
 
 #[test]
-fn timeout_drops_the_future_and_parks_its_operation() {
+fn timeout_drops_the_future_and_cancels_its_operation() {
     let Some(mut runtime) = runtime_or_skip() else {
         return;
     };
@@ -217,10 +217,63 @@ fn timeout_drops_the_future_and_parks_its_operation() {
             .await;
             assert!(slow.is_err());
             assert_eq!(parked(), 1, "the read's buffer waits in the reactor");
-            pipe.write(b"x".to_vec()).await.unwrap().0.unwrap();
-            while parked() > 0 {
-                yield_now().await;
+            for _ in 0..10_000 {
+                if parked() == 0 {
+                    break;
+                }
+                sleep(Duration::from_millis(1)).await; // the cancel completes
             }
+            assert_eq!(parked(), 0, "the cancelled read never completed");
+            // The cancelled read took nothing: the next one gets the byte.
+            pipe.write(b"x".to_vec()).await.unwrap().0.unwrap();
+            let (n, buf) = pipe.read(Vec::with_capacity(16)).await.unwrap();
+            assert_eq!(&buf[..n.unwrap()], b"x");
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_panic_in_spawn_blocking_reaches_the_task_that_awaits_it() {
+    let Some(mut runtime) = runtime_or_skip() else {
+        return;
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            // Under a timeout, so that a lost panic fails instead of hanging.
+            let blocking =
+                spawn_blocking(|| -> u32 { panic!("the blocking work failed") });
+            timeout(Duration::from_secs(30), blocking).await
+        })
+    }));
+    let payload = outcome.expect_err("the awaiting task did not panic");
+    let message = payload.downcast_ref::<&str>().copied();
+    assert_eq!(message, Some("the blocking work failed"));
+    // The runtime still works after the panic went through it.
+    assert_eq!(runtime.block_on(spawn_blocking(|| 5)).unwrap(), 5);
+}
+
+#[test]
+fn durations_too_long_for_the_clock_saturate_instead_of_panicking() {
+    let Some(mut runtime) = runtime_or_skip() else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            assert_eq!(timeout(Duration::MAX, async { 7 }).await, Ok(7));
+            let never =
+                timeout(Duration::from_millis(5), sleep(Duration::MAX)).await;
+            assert!(never.is_err(), "a sleep of Duration::MAX ended");
+            // Far, but representable: a real timer, which the turn's wait
+            // takes as its deadline without overflowing.
+            let far = timeout(
+                Duration::from_millis(5),
+                sleep(Duration::from_secs(u64::MAX / 4)),
+            )
+            .await;
+            assert!(far.is_err());
+            let long =
+                timeout(Duration::MAX, timeout(Duration::MAX, yield_now())).await;
+            assert_eq!(long, Ok(Ok(())));
         })
         .unwrap();
 }

@@ -158,21 +158,23 @@ impl TcpStream {
         .await
     }
 
-    /// Writes all of `buf`, however many writes that takes. The buffer goes to
-    /// the kernel whole; only after a short write is the rest copied out.
-    pub async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        let (result, buf) = self.write(buf).await;
-        let mut written = match result {
-            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
-            Ok(n) => n,
-            Err(e) => return (Err(e), buf),
-        };
-        while written < buf.len() {
-            let (result, rest) = self.write(buf[written..].to_vec()).await;
-            drop(rest);
+    /// Writes all of `buf`, however many writes that takes. After a short
+    /// write the same buffer goes back to the kernel with the offset of what
+    /// is left: nothing is copied, so the cost is linear in the length. An
+    /// empty buffer is written at once, as with std's `write_all`.
+    pub async fn write_all(&self, mut buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        let mut from = 0;
+        while from < buf.len() {
+            let op = Op::new(WriteRest {
+                fd: Rc::clone(&self.fd),
+                buf,
+                from,
+            });
+            let (result, back) = transfer(op).await;
+            buf = back;
             match result {
                 Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
-                Ok(n) => written += n,
+                Ok(n) => from += n,
                 Err(e) => return (Err(e), buf),
             }
         }
@@ -233,6 +235,26 @@ impl Operation for Connect {
     }
     fn complete(self, result: i32) -> io::Result<()> {
         check(result).map(|_| ())
+    }
+}
+
+/// Writes `buf[from..]`; hands the whole buffer back with the count.
+struct WriteRest {
+    fd: SharedFd,
+    buf: Vec<u8>,
+    from: usize,
+}
+
+impl Operation for WriteRest {
+    type Output = (io::Result<usize>, Vec<u8>);
+    fn entry(&mut self) -> squeue::Entry {
+        let rest = &self.buf[self.from..];
+        let len = u32::try_from(rest.len()).unwrap_or(u32::MAX);
+        opcode::Write::new(types::Fd(self.fd.as_raw_fd()), rest.as_ptr(), len)
+            .build()
+    }
+    fn complete(self, result: i32) -> Self::Output {
+        (check(result), self.buf)
     }
 }
 

@@ -2,17 +2,21 @@
 //!
 //! - `slots`: the table of operations in flight, named in `user_data`;
 //! - `timers`: deadlines, in an ordered map, that bound each wait;
-//! - `doorbell`: the eventfd read that lets other threads end a wait.
+//! - `doorbell`: the eventfd read that lets other threads end a wait;
+//! - `handle`: the shared reference to a reactor that operations, timers
+//!   and the runtime hold, and the thread's current one.
 //!
 //! This file has submission (every entry is queued, and one
 //! `io_uring_enter` per turn submits them all and waits), reaping, and the
 //! reactor's `Drop`, which never frees what the kernel may still write.
 
 mod doorbell;
+mod handle;
 mod slots;
 mod timers;
 
 pub use doorbell::Doorbell;
+pub use handle::{Handle, with};
 pub use slots::{Completion, Key, Parked};
 pub use timers::TimerKey;
 
@@ -20,9 +24,7 @@ use crate::ring;
 use doorbell::WakeRead;
 use io_uring::{IoUring, opcode, squeue, types};
 use slots::{SlotState, Slots, UserData};
-use std::cell::RefCell;
 use std::io;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -43,6 +45,8 @@ pub struct Stats {
     pub full_queue_flushes: u64,
     /// Completions for parked operations (their resources were freed then).
     pub parked_completions: u64,
+    /// `AsyncCancel` entries queued for dropped operations.
+    pub cancels: u64,
 }
 
 /// The ring and everything that must live as long as the kernel's view of it.
@@ -72,38 +76,23 @@ impl std::fmt::Debug for Reactor {
     }
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<RefCell<Reactor>>>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` with the reactor of the runtime running on this thread.
-///
-/// # Panics
-/// If no runtime runs here: an I/O future polled outside `block_on`.
-pub fn with<R>(f: impl FnOnce(&mut Reactor) -> R) -> R {
-    CURRENT.with(|current| {
-        let current = current.borrow();
-        let reactor = current.as_ref().unwrap_or_else(|| {
-            panic!("an io_uring future was polled outside Runtime::block_on")
-        });
-        f(&mut reactor.borrow_mut())
-    })
-}
-
-/// Makes `reactor` this thread's current one until the guard is dropped.
-pub(crate) fn make_current(reactor: Rc<RefCell<Reactor>>) -> impl Drop {
-    struct Guard(Option<Rc<RefCell<Reactor>>>);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            CURRENT.with(|c| *c.borrow_mut() = previous);
-        }
-    }
-    Guard(CURRENT.with(|c| c.replace(Some(reactor))))
-}
+/// The sizes of ring the runtime works with. The smallest holds a linked
+/// pair, which must be queued together; the largest is the kernel's limit.
+pub const ENTRIES: std::ops::RangeInclusive<u32> = 2..=32_768;
 
 impl Reactor {
     pub(crate) fn new(entries: u32) -> io::Result<Reactor> {
+        if !ENTRIES.contains(&entries) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a ring of {entries} entries: the runtime needs {} to {} \
+                     (a linked write and read go to the kernel together)",
+                    ENTRIES.start(),
+                    ENTRIES.end()
+                ),
+            ));
+        }
         let ring = ring::open_tuned(entries)
             .map_err(|e| io::Error::other(e.to_string()))?;
         let mut reactor = Reactor {
@@ -131,6 +120,11 @@ impl Reactor {
     /// Operations whose futures are gone but whose completions are not.
     pub(crate) fn parked(&self) -> usize {
         self.slots.parked()
+    }
+
+    /// Timers pending.
+    pub(crate) fn timers(&self) -> usize {
+        self.timers.len()
     }
 
     fn arm_wake_read(&mut self) -> io::Result<()> {
@@ -162,10 +156,11 @@ impl Reactor {
         make: impl FnOnce() -> (Option<squeue::Entry>, squeue::Entry),
     ) -> io::Result<Poll<Completion>> {
         let Some(k) = *key else {
-            let k = self.slots.allocate(waker.clone());
+            let (first, last) = make();
+            let k = self.slots.allocate(waker.clone(), first.is_some());
             let entry =
                 |e: squeue::Entry, data: UserData| e.user_data(data.encode());
-            let pushed = match make() {
+            let pushed = match (first, last) {
                 // SAFETY: passed on from the caller.
                 (None, last) => unsafe { self.push(&entry(last, UserData::Op(k))) },
                 (Some(first), last) => {
@@ -205,15 +200,19 @@ impl Reactor {
     // ANCHOR: park
     /// Called when an operation's future is dropped. If the operation is still
     /// in flight, `resources` (its buffer, its fd, its address) move into the
-    /// slot and are freed only when the completion arrives: until then the
-    /// kernel may still write into them.
+    /// slot, and an `AsyncCancel` is queued for it. They are freed only when
+    /// the operation's own completion arrives (cancelled or not; the cancel's
+    /// completion is not the end): until then the kernel may still write
+    /// into them.
     pub(crate) fn park(&mut self, key: Key, resources: Box<dyn Parked>) {
         match self.slots.state(key) {
             Some(state @ SlotState::InFlight(_)) => {
                 log::debug!(
-                    "reactor: operation {key:?} dropped in flight; parking its resources"
+                    "reactor: operation {key:?} dropped in flight; parking its \
+                     resources and cancelling it"
                 );
                 *state = SlotState::Parked(resources);
+                self.cancel(key);
             }
             Some(SlotState::Done(completion)) => {
                 // The kernel is done with them; the result may still hold
@@ -225,6 +224,26 @@ impl Reactor {
         }
     }
     // ANCHOR_END: park
+
+    // ANCHOR: cancel
+    /// Queues an `AsyncCancel` for each entry of the operation `key` names.
+    /// A cancel that finds nothing (`-ENOENT`: the operation completed, or is
+    /// the second of a linked pair that has not started) or finds it too far
+    /// along to stop (`-EALREADY`) is normal; the operation's own completion
+    /// comes either way.
+    fn cancel(&mut self, key: Key) {
+        self.stats.cancels += 1;
+        for target in self.slots.cancel_targets(key) {
+            let cancel = opcode::AsyncCancel::new(target.encode())
+                .build()
+                .user_data(UserData::Cancel(key).encode());
+            // SAFETY: a cancel entry points to nothing.
+            if let Err(e) = unsafe { self.push(&cancel) } {
+                log::error!("reactor: cannot queue a cancel for {key:?}: {e}");
+            }
+        }
+    }
+    // ANCHOR_END: cancel
 
     // ANCHOR: push
     /// Queues an entry. A full submission queue is flushed to the kernel and
@@ -286,6 +305,15 @@ impl Reactor {
                 _ => self.ring.submitter().submit_and_wait(want),
             };
             self.stats.enters += 1;
+            if let Err(e) = &result
+                && e.raw_os_error() == Some(libc::EINTR)
+            {
+                // A signal arrived while we waited: wait again. The doorbell
+                // stays as it is: if the executor was asleep, wakers on other
+                // threads must go on ringing, or the next wait never ends.
+                self.stats.interrupted += 1;
+                continue;
+            }
             // Awake again: wakers from other threads need not ring.
             self.doorbell.awake();
             match result {
@@ -294,10 +322,6 @@ impl Reactor {
                         self.stats.largest_batch.max(submitted as u64);
                     self.queued = 0;
                     return Ok(());
-                }
-                // A signal arrived while we waited: wait again.
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {
-                    self.stats.interrupted += 1;
                 }
                 // The deadline passed with no completion: a timer is due.
                 Err(e) if e.raw_os_error() == Some(libc::ETIME) => {
@@ -347,6 +371,7 @@ impl Reactor {
     // ANCHOR: reap
     fn reap(&mut self) {
         let mut rearm = false;
+        let mut cancel_missed = Vec::new();
         let completed: Vec<(u64, i32)> = self
             .ring
             .completion()
@@ -359,7 +384,15 @@ impl Reactor {
                     self.wake_read.armed = false;
                     rearm = true;
                 }
-                UserData::Cancel => {}
+                UserData::WakeReadCancel => {}
+                // A cancel that found nothing: the operation completed (its
+                // completion is in this batch or was reaped), or it is the
+                // second of a linked pair whose first had just finished and
+                // which had not started yet. Looked at again below.
+                UserData::Cancel(key) if result == -libc::ENOENT => {
+                    cancel_missed.push(key);
+                }
+                UserData::Cancel(_) => {}
                 UserData::Op(key) => self.finish(
                     key,
                     Completion {
@@ -379,6 +412,13 @@ impl Reactor {
                     };
                     self.finish(key, completion);
                 }
+            }
+        }
+        // Still parked after the whole batch: the cancel missed an operation
+        // that had not started. Once more; it has by now.
+        for key in cancel_missed {
+            if self.slots.is_parked(key) && self.slots.take_cancel_retry(key) {
+                self.cancel(key);
             }
         }
         if rearm
@@ -418,43 +458,31 @@ impl Reactor {
     ) {
         self.timers.set(key, deadline, waker);
     }
-
-    /// Forgets a timer.
-    pub(crate) fn cancel_timer(&mut self, key: TimerKey) {
-        self.timers.cancel(key);
-    }
 }
 
 // ANCHOR: drop
 impl Drop for Reactor {
     /// Before the slots (and the buffers parked in them) are freed, every
-    /// operation still in flight is cancelled and its completion awaited: the
-    /// kernel must be done with a buffer before the buffer goes. If some
-    /// completion never comes (it should), its resources are leaked, never
-    /// freed under the kernel's feet.
+    /// operation still in flight is cancelled, both entries of a linked pair
+    /// included, and its completion awaited: the kernel must be done with a
+    /// buffer before the buffer goes. Cancels are sent again now and then,
+    /// in case one arrived while its target could not be found. If some
+    /// completion never comes, its resources are leaked, never freed under
+    /// the kernel's feet.
     fn drop(&mut self) {
         self.closing = true;
-        let mut targets: Vec<UserData> = self
-            .slots
-            .in_flight_keys()
-            .into_iter()
-            .map(UserData::Op)
-            .collect();
-        targets.push(UserData::WakeRead);
-        for target in targets {
-            let cancel = opcode::AsyncCancel::new(target.encode())
-                .build()
-                .user_data(UserData::Cancel.encode());
-            // SAFETY: a cancel entry points to nothing.
-            if unsafe { self.push(&cancel) }.is_err() {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        let mut next_cancel = Instant::now();
+        while self.slots.in_flight() > 0 || self.wake_read.armed {
+            let now = Instant::now();
+            if now >= give_up {
                 break;
             }
-        }
-        let give_up = Instant::now() + Duration::from_secs(5);
-        while (self.slots.in_flight() > 0 || self.wake_read.armed)
-            && Instant::now() < give_up
-        {
-            if self.enter(true, Some(give_up)).is_err() {
+            if now >= next_cancel {
+                self.cancel_everything();
+                next_cancel = now + Duration::from_millis(100);
+            }
+            if self.enter(true, Some(next_cancel.min(give_up))).is_err() {
                 break;
             }
             self.reap();
@@ -466,6 +494,24 @@ impl Drop for Reactor {
             std::mem::forget(resources);
         }
         self.wake_read.leak_if_armed();
+    }
+}
+
+impl Reactor {
+    /// Queues a cancel for every operation in flight and for the wake read.
+    fn cancel_everything(&mut self) {
+        for key in self.slots.in_flight_keys() {
+            self.cancel(key);
+        }
+        if self.wake_read.armed {
+            let cancel = opcode::AsyncCancel::new(UserData::WakeRead.encode())
+                .build()
+                .user_data(UserData::WakeReadCancel.encode());
+            // SAFETY: a cancel entry points to nothing.
+            if let Err(e) = unsafe { self.push(&cancel) } {
+                log::error!("reactor: cannot cancel the wake read: {e}");
+            }
+        }
     }
 }
 // ANCHOR_END: drop
@@ -496,10 +542,10 @@ mod tests {
         }
         let mut reactor = Reactor::new(8).unwrap();
         let (first, first_waker) = counting_waker();
-        let old = reactor.slots.allocate(first_waker);
+        let old = reactor.slots.allocate(first_waker, false);
         reactor.slots.release_unsubmitted(old); // its slot was handed back
         let (second, second_waker) = counting_waker();
-        let new = reactor.slots.allocate(second_waker);
+        let new = reactor.slots.allocate(second_waker, false);
         assert_ne!(new, old, "the slot is reused with a new generation");
         // A completion carrying the old key arrives (a duplicate, or one
         // that raced with the slot's release): it must wake nobody.

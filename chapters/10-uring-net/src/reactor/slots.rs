@@ -7,33 +7,38 @@ use std::task::Waker;
 /// Names one operation: a slot in the table and that slot's generation when
 /// the operation started. A slot is reused after its operation is over, with
 /// the next generation, so a completion that arrives late (or twice) carries a
-/// key that no longer matches and can never wake the slot's next owner.
+/// key that no longer matches and can never wake the slot's next owner, and a
+/// late cancel can never cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     index: u32,
-    /// Kept to 31 bits, so that a key never has [`UserData`]'s top bit set.
+    /// Kept to 30 bits, so that a key never has [`UserData`]'s two top bits set.
     generation: u32,
 }
 
 /// What a completion's 64-bit `user_data` says it is for. Encoded and decoded
-/// here only: the top bit marks the first entry of a linked pair, and the
-/// two largest values are the reactor's own entries.
+/// here only: the top bit marks the first entry of a linked pair, the next
+/// one a cancel (of the operation the rest names), and the two largest
+/// values, which have both bits set, are the reactor's own entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UserData {
     /// An operation's (last) entry.
     Op(Key),
     /// The first entry of an operation made of two linked entries.
     LinkHead(Key),
+    /// An `AsyncCancel` of the operation `Key` names (of either entry).
+    Cancel(Key),
     /// The eventfd read that lets other threads wake the reactor.
     WakeRead,
-    /// An `AsyncCancel` entry.
-    Cancel,
+    /// The `AsyncCancel` of the wake read, when the reactor goes away.
+    WakeReadCancel,
 }
 
 const LINK_HEAD: u64 = 1 << 63;
+const CANCEL: u64 = 1 << 62;
 const WAKE_READ: u64 = u64::MAX;
-const CANCEL: u64 = u64::MAX - 1;
-const GENERATION_MASK: u32 = u32::MAX >> 1;
+const WAKE_READ_CANCEL: u64 = u64::MAX - 1;
+const GENERATION_MASK: u32 = u32::MAX >> 2;
 
 impl UserData {
     pub fn encode(self) -> u64 {
@@ -41,8 +46,9 @@ impl UserData {
         match self {
             UserData::Op(k) => key(k),
             UserData::LinkHead(k) => key(k) | LINK_HEAD,
+            UserData::Cancel(k) => key(k) | CANCEL,
             UserData::WakeRead => WAKE_READ,
-            UserData::Cancel => CANCEL,
+            UserData::WakeReadCancel => WAKE_READ_CANCEL,
         }
     }
 
@@ -53,8 +59,9 @@ impl UserData {
         };
         match data {
             WAKE_READ => UserData::WakeRead,
-            CANCEL => UserData::Cancel,
+            WAKE_READ_CANCEL => UserData::WakeReadCancel,
             d if d & LINK_HEAD != 0 => UserData::LinkHead(key(d)),
+            d if d & CANCEL != 0 => UserData::Cancel(key(d)),
             d => UserData::Op(key(d)),
         }
     }
@@ -100,6 +107,10 @@ pub(super) enum SlotState {
 struct Slot {
     generation: u32,
     state: SlotState,
+    /// Whether the operation is a linked pair: a cancel must name both entries.
+    linked: bool,
+    /// Whether a cancel that found nothing may be sent once more.
+    cancel_retry: bool,
 }
 
 /// The table. Slots are reused (through `free`) so it stays as large as the
@@ -114,16 +125,20 @@ pub(super) struct Slots {
 
 impl Slots {
     /// A slot for a new operation, in flight, with the waker to wake.
-    pub fn allocate(&mut self, waker: Waker) -> Key {
+    pub fn allocate(&mut self, waker: Waker, linked: bool) -> Key {
         let index = self.free.pop().unwrap_or_else(|| {
             self.slots.push(Slot {
                 generation: 0,
                 state: SlotState::Free,
+                linked: false,
+                cancel_retry: false,
             });
             (self.slots.len() - 1) as u32
         });
         let slot = &mut self.slots[index as usize];
         slot.state = SlotState::InFlight(Some(waker));
+        slot.linked = linked;
+        slot.cancel_retry = true;
         self.in_flight += 1;
         Key {
             index,
@@ -149,6 +164,34 @@ impl Slots {
     pub fn state(&mut self, key: Key) -> Option<&mut SlotState> {
         let slot = self.slots.get_mut(key.index as usize)?;
         (slot.generation == key.generation).then_some(&mut slot.state)
+    }
+
+    /// Whether `key` names a parked operation (dropped, still in the kernel).
+    pub fn is_parked(&self, key: Key) -> bool {
+        self.slots.get(key.index as usize).is_some_and(|s| {
+            s.generation == key.generation
+                && matches!(s.state, SlotState::Parked(_))
+        })
+    }
+
+    /// Whether a missed cancel of `key` may be retried; only once.
+    pub fn take_cancel_retry(&mut self, key: Key) -> bool {
+        match self.slots.get_mut(key.index as usize) {
+            Some(s) if s.generation == key.generation => {
+                std::mem::replace(&mut s.cancel_retry, false)
+            }
+            _ => false,
+        }
+    }
+
+    /// The entries a cancel of `key` must name: the link head too, if any.
+    pub fn cancel_targets(&self, key: Key) -> Vec<UserData> {
+        let linked = self.slots.get(key.index as usize).is_some_and(|s| s.linked);
+        if linked {
+            vec![UserData::LinkHead(key), UserData::Op(key)]
+        } else {
+            vec![UserData::Op(key)]
+        }
     }
 
     /// Records an operation's last completion; returns what was there.
@@ -223,14 +266,18 @@ mod tests {
 
     #[test]
     fn user_data_round_trips() {
-        for (index, generation) in [(0, 0), (7, 3), (u32::MAX - 2, GENERATION_MASK)]
-        {
+        for (index, generation) in [(0, 0), (7, 3), (u32::MAX, GENERATION_MASK)] {
             let key = Key { index, generation };
-            for data in [UserData::Op(key), UserData::LinkHead(key)] {
+            let all = [
+                UserData::Op(key),
+                UserData::LinkHead(key),
+                UserData::Cancel(key),
+            ];
+            for data in all {
                 assert_eq!(UserData::decode(data.encode()), data);
             }
         }
-        for data in [UserData::WakeRead, UserData::Cancel] {
+        for data in [UserData::WakeRead, UserData::WakeReadCancel] {
             assert_eq!(UserData::decode(data.encode()), data);
         }
     }
@@ -238,9 +285,9 @@ mod tests {
     #[test]
     fn a_released_slot_comes_back_with_a_new_generation() {
         let mut slots = Slots::default();
-        let old = slots.allocate(Waker::noop().clone());
+        let old = slots.allocate(Waker::noop().clone(), false);
         slots.release_unsubmitted(old);
-        let new = slots.allocate(Waker::noop().clone());
+        let new = slots.allocate(Waker::noop().clone(), false);
         assert_eq!(new.index, old.index);
         assert_ne!(new.generation, old.generation);
         assert!(slots.state(old).is_none(), "the old key names nothing now");

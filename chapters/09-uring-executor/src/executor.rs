@@ -3,13 +3,12 @@
 //! `io_uring_enter` per turn. Also here, since they lean on how the executor
 //! polls: `yield_now` and `poll_once`.
 
-use crate::reactor::{self, Doorbell, Reactor, Stats};
+use crate::reactor::{self, Doorbell, Handle, Reactor, Stats};
 use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
-use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -42,6 +41,11 @@ pub fn stats() -> Stats {
 /// yet (inside `block_on`).
 pub fn parked() -> usize {
     reactor::with(|r| r.parked())
+}
+
+/// Timers registered and not yet fired or cancelled (inside `block_on`).
+pub fn timers() -> usize {
+    reactor::with(|r| r.timers())
 }
 
 // ANCHOR: waker
@@ -158,7 +162,7 @@ const MAIN: u64 = u64::MAX;
 // ANCHOR: runtime
 /// A single-threaded io_uring runtime.
 pub struct Runtime {
-    reactor: Rc<RefCell<Reactor>>,
+    reactor: Handle,
     queue: Arc<Mutex<RunQueue>>,
     doorbell: Arc<Doorbell>,
 }
@@ -177,19 +181,25 @@ impl Runtime {
         Runtime::with_entries(256)
     }
 
-    /// A runtime whose ring has `entries` submission entries.
+    /// A runtime whose ring has `entries` submission entries (2 to 32,768).
     pub fn with_entries(entries: u32) -> io::Result<Runtime> {
         let reactor = Reactor::new(entries)?;
         Ok(Runtime {
             doorbell: reactor.doorbell(),
-            reactor: Rc::new(RefCell::new(reactor)),
+            reactor: Handle::new(reactor),
             queue: Arc::default(),
         })
     }
 
     /// The reactor's counters.
     pub fn stats(&self) -> Stats {
-        self.reactor.borrow().stats()
+        self.reactor.with(|r| r.stats())
+    }
+
+    /// Operations of this runtime whose futures were dropped and whose
+    /// completions have not come yet.
+    pub fn parked(&self) -> usize {
+        self.reactor.with(|r| r.parked())
     }
 
     fn waker(&self, task: u64) -> Waker {
@@ -201,10 +211,9 @@ impl Runtime {
     }
 
     /// Runs `main` and every task spawned meanwhile until all are finished.
+    /// Refused (an error) inside another `block_on` on this thread.
     pub fn block_on<F: Future>(&mut self, main: F) -> io::Result<F::Output> {
-        // Declared first, so dropped last: tasks dropped on the way out can
-        // still park their operations in the reactor.
-        let _reactor = reactor::make_current(Rc::clone(&self.reactor));
+        let _reactor = self.reactor.enter()?;
         let _spawner = Spawner::enter();
         let mut tasks = Tasks::default();
         let mut main = pin!(main);
@@ -249,7 +258,7 @@ impl Runtime {
             if !block {
                 self.doorbell.awake();
             }
-            self.reactor.borrow_mut().turn(block)?;
+            self.reactor.with(|r| r.turn(block))?;
             self.doorbell.awake();
         }
     }

@@ -5,18 +5,19 @@ use crate::op::{Pipe, nop};
 use std::io;
 
 // ANCHOR: read-exact
-/// Exercise 1: reads exactly `n` bytes, however the pipe splits them.
+/// Exercise 1: reads exactly `n` bytes, however the pipe splits them, and
+/// not one more: each read asks for what is still missing, so the bytes
+/// after the `n`th stay in the pipe for the next reader.
 pub async fn read_exact(pipe: &Pipe, n: usize) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(n);
-    let mut buf = Vec::with_capacity(n);
     while out.len() < n {
-        buf.clear();
-        buf.reserve(n - out.len());
-        let (read, back) = pipe.read(buf).await?;
-        buf = back;
+        // `Vec::with_capacity` gives exactly the capacity asked for, and a
+        // read asks the kernel for the buffer's whole capacity.
+        let missing = Vec::with_capacity(n - out.len());
+        let (read, got) = pipe.read(missing).await?;
         match read? {
             0 => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
-            got => out.extend_from_slice(&buf[..got.min(n - out.len())]),
+            _ => out.extend_from_slice(&got),
         }
     }
     Ok(out)

@@ -1,6 +1,6 @@
 //! I/O operations as futures that own their buffers.
 
-use crate::reactor::{self, Key};
+use crate::reactor::{Handle, Key};
 use io_uring::{opcode, squeue, types};
 use std::future::Future;
 use std::io;
@@ -25,12 +25,13 @@ pub trait Operation: 'static {
 
 /// A future for one operation. It owns the operation (and so its buffer) until
 /// the completion arrives; if it is dropped first, the operation is parked in
-/// the reactor until then.
+/// the reactor that started it, and cancelled, until then.
 #[must_use = "an operation does nothing unless it is polled"]
 #[derive(Debug)]
 pub struct Op<T: Operation> {
     operation: Option<T>,
-    key: Option<Key>,
+    /// From the first poll on: the reactor it went to, and its slot there.
+    submitted: Option<(Handle, Key)>,
 }
 
 impl<T: Operation> Op<T> {
@@ -38,7 +39,16 @@ impl<T: Operation> Op<T> {
     pub fn new(operation: T) -> Self {
         Op {
             operation: Some(operation),
-            key: None,
+            submitted: None,
+        }
+    }
+
+    /// Hands an operation in flight to the reactor that started it.
+    fn park(&mut self) {
+        if let (Some((reactor, key)), Some(operation)) =
+            (self.submitted.take(), self.operation.take())
+        {
+            reactor.park(key, Box::new(operation));
         }
     }
 }
@@ -51,20 +61,44 @@ impl<T: Operation> Future for Op<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let reactor = match &this.submitted {
+            Some((reactor, _)) if reactor.is_current() => reactor.clone(),
+            Some(_) => {
+                // Its completion will come to a ring this runtime does not
+                // reap: give the operation back to its own reactor (which
+                // cancels it), and say what went wrong.
+                this.park();
+                return Poll::Ready(Err(io::Error::other(
+                    "an io_uring operation was polled outside the runtime that \
+                     started it; it has been cancelled. Await an operation to \
+                     the end inside the block_on that first polled it.",
+                )));
+            }
+            None => match Handle::current() {
+                Some(reactor) => reactor,
+                None => {
+                    return Poll::Ready(Err(io::Error::other(
+                        "an io_uring operation was polled outside \
+                         Runtime::block_on: there is no ring to submit it to",
+                    )));
+                }
+            },
+        };
         let Some(operation) = this.operation.as_mut() else {
             panic!("an Op was polled after it completed");
         };
-        let polled = reactor::with(|reactor| {
+        let mut key = this.submitted.as_ref().map(|(_, key)| *key);
+        let polled = reactor.with(|r| {
             // SAFETY: the entry points into `operation`'s heap data, which
             // stays where it is until the result is taken below (the Op keeps
-            // the operation) or, if the Op is dropped first, until the reactor
-            // has reaped the completion (Drop parks it there).
+            // the operation) or, if the Op is dropped first, until this same
+            // reactor has reaped the completion (Drop parks it there, and the
+            // Op's handle keeps the reactor alive until then).
             unsafe {
-                reactor.submit_or_result(&mut this.key, cx.waker(), || {
-                    operation.entry()
-                })
+                r.submit_or_result(&mut key, cx.waker(), || operation.entry())
             }
         });
+        this.submitted = key.map(|key| (reactor, key));
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(result)) => {
@@ -78,11 +112,7 @@ impl<T: Operation> Future for Op<T> {
 
 impl<T: Operation> Drop for Op<T> {
     fn drop(&mut self) {
-        if let (Some(key), Some(operation)) =
-            (self.key.take(), self.operation.take())
-        {
-            reactor::with(|reactor| reactor.park(key, Box::new(operation)));
-        }
+        self.park();
     }
 }
 // ANCHOR_END: operation

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
-use ch09_uring_executor::executor::{runtime_or_skip, spawn, stats};
+use ch09_uring_executor::executor::{runtime_or_skip, spawn, stats, yield_now};
 use ch09_uring_executor::time::sleep;
 use std::cell::Cell;
 use std::future::Future;
@@ -130,20 +130,100 @@ fn a_task_that_wakes_itself_makes_progress_while_timers_run() {
 
 extern "C" fn ignore(_: libc::c_int) {}
 
+static HANDLED: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+extern "C" fn count(_: libc::c_int) {
+    HANDLED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Installs `handler` for SIGUSR1, without SA_RESTART, so that a signal
+/// interrupts io_uring_enter.
+fn on_sigusr1(handler: extern "C" fn(libc::c_int)) {
+    // SAFETY: `sa` is fully initialised (zeroed, then the handler set), and
+    // the handlers are async-signal-safe (nothing, or one atomic add).
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        assert_eq!(libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()), 0);
+    }
+}
+
+/// The system call thread `tid` of this process is blocked in, if any
+/// (`/proc/self/task/TID/syscall` starts with its number; "running" if none).
+fn blocked_in(tid: libc::pid_t) -> Option<i64> {
+    let path = format!("/proc/self/task/{tid}/syscall");
+    let text = std::fs::read_to_string(path).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Waits until thread `tid` sleeps in io_uring_enter.
+fn until_asleep(tid: libc::pid_t) {
+    while blocked_in(tid) != Some(libc::SYS_io_uring_enter) {
+        thread::yield_now();
+    }
+}
+
+#[test]
+fn a_signal_during_the_wait_does_not_silence_wakes_from_other_threads() {
+    within_a_minute(|| {
+        let Some(mut runtime) = runtime_or_skip() else {
+            return;
+        };
+        on_sigusr1(count);
+        // SAFETY: gettid and pthread_self have no preconditions.
+        let (tid, me) = unsafe { (libc::gettid(), libc::pthread_self() as usize) };
+        // A far timer, so that the wait has a deadline (a wait with one is
+        // where Linux reports EINTR; without, it resumes the wait itself).
+        // Only the other thread's wake can end the wait in time.
+        let future = FromThread::default();
+        let (done, waker) = (Arc::clone(&future.done), Arc::clone(&future.waker));
+        let helper = thread::spawn(move || {
+            until_asleep(tid);
+            let before = HANDLED.load(Ordering::SeqCst);
+            // SAFETY: `me` is the executor's thread, alive until we return.
+            unsafe { libc::pthread_kill(me as libc::pthread_t, libc::SIGUSR1) };
+            while HANDLED.load(Ordering::SeqCst) == before {
+                thread::yield_now();
+            }
+            // The handler ran: the wait returned EINTR. Once the executor
+            // sleeps again, wake it from here.
+            until_asleep(tid);
+            done.store(true, Ordering::SeqCst);
+            waker.lock().unwrap().take().unwrap().wake();
+        });
+        let woken = runtime
+            .block_on(async {
+                // A turn that submits the reactor's own entries without
+                // waiting: the wait below then submits nothing, and a
+                // signal during it makes io_uring_enter fail with EINTR
+                // (a wait that did submit reports its count instead).
+                yield_now().await;
+                let mut watchdog = std::pin::pin!(sleep(Duration::from_secs(30)));
+                let mut future = std::pin::pin!(future);
+                std::future::poll_fn(|cx| {
+                    if watchdog.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(false);
+                    }
+                    future.as_mut().poll(cx).map(|()| true)
+                })
+                .await
+            })
+            .unwrap();
+        helper.join().unwrap();
+        assert!(woken, "the wake was lost; only the timer ended the wait");
+        let interrupted = runtime.stats().interrupted;
+        assert!(interrupted > 0, "the signal did not interrupt the wait");
+    });
+}
+
 #[test]
 fn signals_during_the_wait_are_survived() {
     let Some(mut runtime) = runtime_or_skip() else {
         return;
     };
-    // A handler without SA_RESTART, so a signal interrupts io_uring_enter.
-    // SAFETY: `sa` is fully initialised (zeroed, then the handler set), and
-    // `ignore` is async-signal-safe (it does nothing).
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = ignore as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        assert_eq!(libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()), 0);
-    }
+    on_sigusr1(ignore);
     // SAFETY: pthread_self has no preconditions.
     let me = unsafe { libc::pthread_self() } as usize;
     let stop = Arc::new(AtomicBool::new(false));

@@ -2,17 +2,21 @@
 //!
 //! - `slots`: the table of operations in flight, named in `user_data`;
 //! - `timers`: deadlines, in an ordered map, that bound each wait;
-//! - `doorbell`: the eventfd read that lets other threads end a wait.
+//! - `doorbell`: the eventfd read that lets other threads end a wait;
+//! - `handle`: the shared reference to a reactor that operations, timers
+//!   and the runtime hold, and the thread's current one.
 //!
 //! This file has submission (every entry is queued, and one
 //! `io_uring_enter` per turn submits them all and waits), reaping, and the
 //! reactor's `Drop`, which never frees what the kernel may still write.
 
 mod doorbell;
+mod handle;
 mod slots;
 mod timers;
 
 pub use doorbell::Doorbell;
+pub use handle::{Handle, with};
 pub use slots::{Key, Parked};
 pub use timers::TimerKey;
 
@@ -20,9 +24,7 @@ use crate::ring;
 use doorbell::WakeRead;
 use io_uring::{IoUring, opcode, squeue, types};
 use slots::{SlotState, Slots, UserData};
-use std::cell::RefCell;
 use std::io;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -43,6 +45,8 @@ pub struct Stats {
     pub full_queue_flushes: u64,
     /// Completions for parked operations (their resources were freed then).
     pub parked_completions: u64,
+    /// `AsyncCancel` entries queued for dropped operations.
+    pub cancels: u64,
 }
 
 /// The ring and everything that must live as long as the kernel's view of it.
@@ -72,38 +76,22 @@ impl std::fmt::Debug for Reactor {
     }
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<RefCell<Reactor>>>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` with the reactor of the runtime running on this thread.
-///
-/// # Panics
-/// If no runtime runs here: an I/O future polled outside `block_on`.
-pub fn with<R>(f: impl FnOnce(&mut Reactor) -> R) -> R {
-    CURRENT.with(|current| {
-        let current = current.borrow();
-        let reactor = current.as_ref().unwrap_or_else(|| {
-            panic!("an io_uring future was polled outside Runtime::block_on")
-        });
-        f(&mut reactor.borrow_mut())
-    })
-}
-
-/// Makes `reactor` this thread's current one until the guard is dropped.
-pub(crate) fn make_current(reactor: Rc<RefCell<Reactor>>) -> impl Drop {
-    struct Guard(Option<Rc<RefCell<Reactor>>>);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            CURRENT.with(|c| *c.borrow_mut() = previous);
-        }
-    }
-    Guard(CURRENT.with(|c| c.replace(Some(reactor))))
-}
+/// The sizes of ring the runtime works with: at least one entry, at most the
+/// kernel's limit.
+pub const ENTRIES: std::ops::RangeInclusive<u32> = 1..=32_768;
 
 impl Reactor {
     pub(crate) fn new(entries: u32) -> io::Result<Reactor> {
+        if !ENTRIES.contains(&entries) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a ring of {entries} entries: the runtime needs {} to {}",
+                    ENTRIES.start(),
+                    ENTRIES.end()
+                ),
+            ));
+        }
         let ring =
             ring::open(entries).map_err(|e| io::Error::other(e.to_string()))?;
         let mut reactor = Reactor {
@@ -131,6 +119,11 @@ impl Reactor {
     /// Operations whose futures are gone but whose completions are not.
     pub(crate) fn parked(&self) -> usize {
         self.slots.parked()
+    }
+
+    /// Timers pending.
+    pub(crate) fn timers(&self) -> usize {
+        self.timers.len()
     }
 
     fn arm_wake_read(&mut self) -> io::Result<()> {
@@ -194,16 +187,20 @@ impl Reactor {
 
     // ANCHOR: park
     /// Called when an operation's future is dropped. If the operation is still
-    /// in flight, `resources` (its buffer, its fd, its address) move into the
-    /// slot and are freed only when the completion arrives: until then the
-    /// kernel may still write into them.
+    /// in flight, `resources` (its buffer, its fd) move into the slot, and an
+    /// `AsyncCancel` is queued for it. They are freed only when the
+    /// operation's own completion arrives (cancelled or not; the cancel's
+    /// completion is not the end): until then the kernel may still write
+    /// into them.
     pub(crate) fn park(&mut self, key: Key, resources: Parked) {
         match self.slots.state(key) {
             Some(state @ SlotState::InFlight(_)) => {
                 log::debug!(
-                    "reactor: operation {key:?} dropped in flight; parking its resources"
+                    "reactor: operation {key:?} dropped in flight; parking its \
+                     resources and cancelling it"
                 );
                 *state = SlotState::Parked(resources);
+                self.cancel(key);
             }
             // Already complete: the kernel is done with them.
             Some(SlotState::Done(_)) => {
@@ -214,6 +211,23 @@ impl Reactor {
         }
     }
     // ANCHOR_END: park
+
+    // ANCHOR: cancel
+    /// Queues an `AsyncCancel` for the operation `key` names. A cancel that
+    /// finds nothing (`-ENOENT`: the operation has completed) or finds it too
+    /// far along to stop (`-EALREADY`) is normal; the operation's own
+    /// completion comes either way.
+    fn cancel(&mut self, key: Key) {
+        self.stats.cancels += 1;
+        let cancel = opcode::AsyncCancel::new(UserData::Op(key).encode())
+            .build()
+            .user_data(UserData::Cancel(key).encode());
+        // SAFETY: a cancel entry points to nothing.
+        if let Err(e) = unsafe { self.push(&cancel) } {
+            log::error!("reactor: cannot queue a cancel for {key:?}: {e}");
+        }
+    }
+    // ANCHOR_END: cancel
 
     // ANCHOR: push
     /// Queues an entry. A full submission queue is flushed to the kernel and
@@ -254,6 +268,15 @@ impl Reactor {
                 _ => self.ring.submitter().submit_and_wait(want),
             };
             self.stats.enters += 1;
+            if let Err(e) = &result
+                && e.raw_os_error() == Some(libc::EINTR)
+            {
+                // A signal arrived while we waited: wait again. The doorbell
+                // stays as it is: if the executor was asleep, wakers on other
+                // threads must go on ringing, or the next wait never ends.
+                self.stats.interrupted += 1;
+                continue;
+            }
             // Awake again: wakers from other threads need not ring.
             self.doorbell.awake();
             match result {
@@ -262,10 +285,6 @@ impl Reactor {
                         self.stats.largest_batch.max(submitted as u64);
                     self.queued = 0;
                     return Ok(());
-                }
-                // A signal arrived while we waited: wait again.
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {
-                    self.stats.interrupted += 1;
                 }
                 // The deadline passed with no completion: a timer is due.
                 Err(e) if e.raw_os_error() == Some(libc::ETIME) => {
@@ -327,7 +346,7 @@ impl Reactor {
                     self.wake_read.armed = false;
                     rearm = true;
                 }
-                UserData::Cancel => {}
+                UserData::Cancel(_) | UserData::WakeReadCancel => {}
                 UserData::Op(key) => self.finish(key, result),
             }
         }
@@ -367,43 +386,29 @@ impl Reactor {
     ) {
         self.timers.set(key, deadline, waker);
     }
-
-    /// Forgets a timer.
-    pub(crate) fn cancel_timer(&mut self, key: TimerKey) {
-        self.timers.cancel(key);
-    }
 }
 
 // ANCHOR: drop
 impl Drop for Reactor {
     /// Before the slots (and the buffers parked in them) are freed, every
-    /// operation still in flight is cancelled and its completion awaited: the
-    /// kernel must be done with a buffer before the buffer goes. If some
-    /// completion never comes (it should), its resources are leaked, never
-    /// freed under the kernel's feet.
+    /// operation still in flight is cancelled and its completion awaited: the kernel must be done with a
+    /// buffer before the buffer goes. Cancels are sent again now and then. If some
+    /// completion never comes, its resources are leaked, never freed under
+    /// the kernel's feet.
     fn drop(&mut self) {
         self.closing = true;
-        let mut targets: Vec<UserData> = self
-            .slots
-            .in_flight_keys()
-            .into_iter()
-            .map(UserData::Op)
-            .collect();
-        targets.push(UserData::WakeRead);
-        for target in targets {
-            let cancel = opcode::AsyncCancel::new(target.encode())
-                .build()
-                .user_data(UserData::Cancel.encode());
-            // SAFETY: a cancel entry points to nothing.
-            if unsafe { self.push(&cancel) }.is_err() {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        let mut next_cancel = Instant::now();
+        while self.slots.in_flight() > 0 || self.wake_read.armed {
+            let now = Instant::now();
+            if now >= give_up {
                 break;
             }
-        }
-        let give_up = Instant::now() + Duration::from_secs(5);
-        while (self.slots.in_flight() > 0 || self.wake_read.armed)
-            && Instant::now() < give_up
-        {
-            if self.enter(true, Some(give_up)).is_err() {
+            if now >= next_cancel {
+                self.cancel_everything();
+                next_cancel = now + Duration::from_millis(100);
+            }
+            if self.enter(true, Some(next_cancel.min(give_up))).is_err() {
                 break;
             }
             self.reap();
@@ -415,6 +420,24 @@ impl Drop for Reactor {
             std::mem::forget(resources);
         }
         self.wake_read.leak_if_armed();
+    }
+}
+
+impl Reactor {
+    /// Queues a cancel for every operation in flight and for the wake read.
+    fn cancel_everything(&mut self) {
+        for key in self.slots.in_flight_keys() {
+            self.cancel(key);
+        }
+        if self.wake_read.armed {
+            let cancel = opcode::AsyncCancel::new(UserData::WakeRead.encode())
+                .build()
+                .user_data(UserData::WakeReadCancel.encode());
+            // SAFETY: a cancel entry points to nothing.
+            if let Err(e) = unsafe { self.push(&cancel) } {
+                log::error!("reactor: cannot cancel the wake read: {e}");
+            }
+        }
     }
 }
 // ANCHOR_END: drop

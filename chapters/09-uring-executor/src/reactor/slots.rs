@@ -8,37 +8,45 @@ use std::task::Waker;
 /// Names one operation: a slot in the table and that slot's generation when
 /// the operation started. A slot is reused after its operation is over, with
 /// the next generation, so a completion that arrives late (or twice) carries a
-/// key that no longer matches and can never wake the slot's next owner.
+/// key that no longer matches and can never wake the slot's next owner, and a
+/// late cancel can never cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     index: u32,
-    /// Kept to 31 bits, so that a key never has [`UserData`]'s top bit set.
+    /// Kept to 30 bits: a key never has [`UserData`]'s top bit set, and a
+    /// cancel's (the key with that bit) never reaches the reactor's values.
     generation: u32,
 }
 
 /// What a completion's 64-bit `user_data` says it is for. Encoded and decoded
-/// here only: the two largest values are the reactor's own entries.
+/// here only: the top bit marks a cancel (of the operation the rest names),
+/// and the two largest values, which have it set, are the reactor's own
+/// entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UserData {
     /// An operation's entry.
     Op(Key),
+    /// An `AsyncCancel` of the operation `Key` names.
+    Cancel(Key),
     /// The eventfd read that lets other threads wake the reactor.
     WakeRead,
-    /// An `AsyncCancel` entry.
-    Cancel,
+    /// The `AsyncCancel` of the wake read, when the reactor goes away.
+    WakeReadCancel,
 }
 
+const CANCEL: u64 = 1 << 63;
 const WAKE_READ: u64 = u64::MAX;
-const CANCEL: u64 = u64::MAX - 1;
-const GENERATION_MASK: u32 = u32::MAX >> 1;
+const WAKE_READ_CANCEL: u64 = u64::MAX - 1;
+const GENERATION_MASK: u32 = u32::MAX >> 2;
 
 impl UserData {
     pub fn encode(self) -> u64 {
         let key = |k: Key| (u64::from(k.generation) << 32) | u64::from(k.index);
         match self {
             UserData::Op(k) => key(k),
+            UserData::Cancel(k) => key(k) | CANCEL,
             UserData::WakeRead => WAKE_READ,
-            UserData::Cancel => CANCEL,
+            UserData::WakeReadCancel => WAKE_READ_CANCEL,
         }
     }
 
@@ -49,7 +57,8 @@ impl UserData {
         };
         match data {
             WAKE_READ => UserData::WakeRead,
-            CANCEL => UserData::Cancel,
+            WAKE_READ_CANCEL => UserData::WakeReadCancel,
+            d if d & CANCEL != 0 => UserData::Cancel(key(d)),
             d => UserData::Op(key(d)),
         }
     }
@@ -194,13 +203,13 @@ mod tests {
 
     #[test]
     fn user_data_round_trips() {
-        for (index, generation) in [(0, 0), (7, 3), (u32::MAX - 2, GENERATION_MASK)]
-        {
+        for (index, generation) in [(0, 0), (7, 3), (u32::MAX, GENERATION_MASK)] {
             let key = Key { index, generation };
-            let data = UserData::Op(key);
-            assert_eq!(UserData::decode(data.encode()), data);
+            for data in [UserData::Op(key), UserData::Cancel(key)] {
+                assert_eq!(UserData::decode(data.encode()), data);
+            }
         }
-        for data in [UserData::WakeRead, UserData::Cancel] {
+        for data in [UserData::WakeRead, UserData::WakeReadCancel] {
             assert_eq!(UserData::decode(data.encode()), data);
         }
     }

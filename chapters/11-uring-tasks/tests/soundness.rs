@@ -173,7 +173,7 @@ fn rings_too_small_or_too_large_are_refused_and_the_smallest_works() {
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
         assert!(err.to_string().contains("2 to 32768"), "{err}");
     }
-    // Two entries are enough (tests/net.rs runs the echo server, whose
+    // Two entries are enough (tests/cancel.rs runs the echo server, whose
     // replies are linked pairs, on a ring of two).
     let mut runtime = Runtime::with_entries(2).unwrap();
     runtime

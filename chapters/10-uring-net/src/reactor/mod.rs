@@ -7,8 +7,9 @@
 //!   and the runtime hold, and the thread's current one.
 //!
 //! This file has submission (every entry is queued, and one
-//! `io_uring_enter` per turn submits them all and waits), reaping, and the
-//! reactor's `Drop`, which never frees what the kernel may still write.
+//! `io_uring_enter` per turn submits them all and waits), reaping, the
+//! cancelling of dropped operations, and the reactor's `Drop`, which never
+//! frees what the kernel may still write.
 
 mod doorbell;
 mod handle;
@@ -291,7 +292,7 @@ impl Reactor {
     /// One `io_uring_enter`: submits everything queued and, if `wait`, sleeps
     /// until a completion arrives or `deadline` passes.
     fn enter(&mut self, wait: bool, deadline: Option<Instant>) -> io::Result<()> {
-        loop {
+        let result = loop {
             let timeout = deadline.map(|d| {
                 types::Timespec::from(d.saturating_duration_since(Instant::now()))
             });
@@ -305,38 +306,36 @@ impl Reactor {
                 _ => self.ring.submitter().submit_and_wait(want),
             };
             self.stats.enters += 1;
-            if let Err(e) = &result
-                && e.raw_os_error() == Some(libc::EINTR)
-            {
-                // A signal arrived while we waited: wait again. The doorbell
-                // stays as it is: if the executor was asleep, wakers on other
-                // threads must go on ringing, or the next wait never ends.
-                self.stats.interrupted += 1;
-                continue;
-            }
-            // Awake again: wakers from other threads need not ring.
-            self.doorbell.awake();
             match result {
-                Ok(submitted) => {
-                    self.stats.largest_batch =
-                        self.stats.largest_batch.max(submitted as u64);
-                    self.queued = 0;
-                    return Ok(());
+                // A signal arrived while we waited: wait again, with the
+                // doorbell as it is. If the executor was asleep, wakers on
+                // other threads must go on ringing, or this wait never ends.
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {
+                    self.stats.interrupted += 1;
                 }
-                // The deadline passed with no completion: a timer is due.
-                Err(e) if e.raw_os_error() == Some(libc::ETIME) => {
-                    self.queued = 0;
-                    return Ok(());
-                }
-                // The completion queue is backed up: reap, then go on.
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-                    self.reap();
-                    if !wait {
-                        return Ok(());
-                    }
-                }
-                Err(e) => return Err(e),
+                other => break other,
             }
+        };
+        // Awake again, and this is the only way out: a wait never starts
+        // again after this line, so wakers need not ring.
+        self.doorbell.awake();
+        match result {
+            Ok(submitted) => {
+                self.stats.largest_batch =
+                    self.stats.largest_batch.max(submitted as u64);
+                self.queued = 0;
+                Ok(())
+            }
+            // The deadline passed with no completion: a timer is due.
+            Err(e) if e.raw_os_error() == Some(libc::ETIME) => Ok(()),
+            // The completion queue is backed up and nothing was submitted:
+            // reap, and let the executor see what that woke before it
+            // decides to wait again.
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                self.reap();
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
     // ANCHOR_END: enter

@@ -210,6 +210,13 @@ impl Runtime {
         }))
     }
 
+    /// Calls the wakers of the operations and timers the reactor finished
+    /// (they queue their tasks), with the reactor no longer borrowed.
+    fn wake_finished(&self, woken: &mut Vec<Waker>) {
+        self.reactor.with(|r| r.take_woken(woken));
+        woken.drain(..).for_each(Waker::wake);
+    }
+
     /// Runs `main` and every task spawned meanwhile until all are finished.
     /// Refused (an error) inside another `block_on` on this thread.
     pub fn block_on<F: Future>(&mut self, main: F) -> io::Result<F::Output> {
@@ -218,6 +225,7 @@ impl Runtime {
         let mut tasks = Tasks::default();
         let mut main = pin!(main);
         let mut output = None;
+        let mut woken = Vec::new();
         RunQueue::push(&self.queue, MAIN);
         loop {
             // Run the tasks that are ready now; their operations only queue
@@ -253,6 +261,7 @@ impl Runtime {
             // of it, and sleeps if no task is ready. The doorbell is armed before
             // the run queue is checked, so a waker on another thread either
             // rings it or queued its task before the check.
+            self.wake_finished(&mut woken);
             self.doorbell.going_to_sleep();
             let block = RunQueue::is_empty(&self.queue);
             if !block {
@@ -260,6 +269,7 @@ impl Runtime {
             }
             self.reactor.with(|r| r.turn(block))?;
             self.doorbell.awake();
+            self.wake_finished(&mut woken);
         }
     }
 }

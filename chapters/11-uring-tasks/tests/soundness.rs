@@ -188,3 +188,63 @@ fn rings_too_small_or_too_large_are_refused_and_the_smallest_works() {
         })
         .unwrap();
 }
+
+/// A waker that asks the runtime something when it is called: code of the
+/// user's, which the reactor must not be holding itself when it runs.
+struct Curious {
+    task: std::task::Waker,
+    completions_seen: std::sync::atomic::AtomicU64,
+}
+
+impl std::task::Wake for Curious {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        let seen = ch11_uring_tasks::executor::stats().completions;
+        self.completions_seen
+            .store(seen, std::sync::atomic::Ordering::SeqCst);
+        self.task.wake_by_ref();
+    }
+}
+
+#[test]
+fn a_waker_may_use_the_runtime_when_an_operation_or_a_timer_wakes_it() {
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::task::{Context, Poll, Waker};
+    let Some(mut runtime) = runtime_or_skip() else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let mut nop = Box::pin(ch11_uring_tasks::op::nop());
+            let mut nap = Box::pin(ch11_uring_tasks::time::sleep(
+                std::time::Duration::from_millis(1),
+            ));
+            let mut curious = None;
+            let (mut nop_done, mut nap_done) = (false, false);
+            std::future::poll_fn(|cx| {
+                let waker = curious.get_or_insert_with(|| {
+                    Arc::new(Curious {
+                        task: cx.waker().clone(),
+                        completions_seen: 0.into(),
+                    })
+                });
+                let as_waker = Waker::from(Arc::clone(waker));
+                let mut inner = Context::from_waker(&as_waker);
+                nop_done = nop_done || nop.as_mut().poll(&mut inner).is_ready();
+                nap_done = nap_done || nap.as_mut().poll(&mut inner).is_ready();
+                if nop_done && nap_done {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            let seen = curious.unwrap().completions_seen.load(Ordering::SeqCst);
+            assert!(seen > 0, "the waker ran and saw the runtime");
+        })
+        .unwrap();
+}

@@ -63,6 +63,10 @@ pub struct Reactor {
     queued: u64,
     /// Set while the reactor is being dropped: the wake read is not re-armed.
     closing: bool,
+    /// Wakers of the operations and timers that finished, for the executor
+    /// to call once it no longer holds the reactor: a waker is code of
+    /// anyone's, and may poll or drop futures that need the reactor.
+    woken: Vec<Waker>,
     stats: Stats,
 }
 
@@ -104,6 +108,7 @@ impl Reactor {
             wake_read: WakeRead::default(),
             queued: 0,
             closing: false,
+            woken: Vec::new(),
             stats: Stats::default(),
         };
         reactor.arm_wake_read()?;
@@ -126,6 +131,12 @@ impl Reactor {
     /// Timers pending.
     pub(crate) fn timers(&self) -> usize {
         self.timers.len()
+    }
+
+    /// Moves the wakers of what finished into `into`, to be called after the
+    /// reactor is let go.
+    pub(crate) fn take_woken(&mut self, into: &mut Vec<Waker>) {
+        into.append(&mut self.woken);
     }
 
     fn arm_wake_read(&mut self) -> io::Result<()> {
@@ -362,7 +373,7 @@ impl Reactor {
             self.enter(block, deadline)?;
         }
         self.reap();
-        self.timers.fire_due(Instant::now());
+        self.timers.fire_due(Instant::now(), &mut self.woken);
         Ok(())
     }
     // ANCHOR_END: turn
@@ -434,9 +445,7 @@ impl Reactor {
     fn finish(&mut self, key: Key, completion: Completion) {
         match self.slots.complete(key, completion) {
             Some(SlotState::InFlight(waker)) => {
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
+                self.woken.extend(waker);
             }
             Some(SlotState::Parked(resources)) => {
                 self.stats.parked_completions += 1;
@@ -556,6 +565,7 @@ mod tests {
         // SAFETY: a NOP points to nothing.
         unsafe { reactor.push(&nop(old)) }.unwrap();
         reactor.turn(true).unwrap();
+        reactor.woken.drain(..).for_each(Waker::wake);
         assert_eq!(first.0.load(Ordering::SeqCst), 0);
         assert_eq!(second.0.load(Ordering::SeqCst), 0);
         assert!(matches!(
@@ -566,6 +576,7 @@ mod tests {
         // SAFETY: a NOP points to nothing.
         unsafe { reactor.push(&nop(new)) }.unwrap();
         reactor.turn(true).unwrap();
+        reactor.woken.drain(..).for_each(Waker::wake);
         assert_eq!(second.0.load(Ordering::SeqCst), 1);
     }
 }

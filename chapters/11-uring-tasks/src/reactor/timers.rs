@@ -54,13 +54,13 @@ impl Timers {
         self.pending.first_key_value().map(|(k, _)| k.deadline)
     }
 
-    /// Wakes and forgets every timer due by `now`.
-    pub fn fire_due(&mut self, now: Instant) {
+    /// Forgets every timer due by `now`, and adds its waker to `woken`.
+    pub fn fire_due(&mut self, now: Instant, woken: &mut Vec<Waker>) {
         while let Some(entry) = self.pending.first_entry() {
             if entry.key().deadline > now {
                 break;
             }
-            entry.remove().wake();
+            woken.push(entry.remove());
         }
     }
 
@@ -105,10 +105,12 @@ mod tests {
             1,
             "a cancelled timer does not wait for its deadline"
         );
-        timers.fire_due(now);
-        assert_eq!(count.0.load(Ordering::SeqCst), 0, "not due yet");
-        timers.fire_due(now + Duration::from_millis(1));
-        timers.fire_due(now + Duration::from_millis(2));
+        let mut woken = Vec::new();
+        timers.fire_due(now, &mut woken);
+        assert!(woken.is_empty(), "not due yet");
+        timers.fire_due(now + Duration::from_millis(1), &mut woken);
+        timers.fire_due(now + Duration::from_millis(2), &mut woken);
+        woken.drain(..).for_each(Waker::wake);
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert_eq!((timers.len(), timers.next_deadline()), (0, None));
     }

@@ -59,8 +59,8 @@ impl Handle {
 
     /// Parks a dropped operation's resources in this reactor (see
     /// [`Reactor::park`]). If the reactor is in use right now (the drop runs
-    /// inside it: a waker or a value of the user's dropped an operation), the
-    /// kernel may still own them, so they are leaked, never freed.
+    /// inside it: the resources parked by another operation held this one),
+    /// the kernel may still own them, so they are leaked, never freed.
     pub(crate) fn park(&self, key: Key, resources: Box<dyn Parked>) {
         match self.0.try_borrow_mut() {
             Ok(mut reactor) => reactor.park(key, resources),
@@ -98,9 +98,9 @@ impl Handle {
             if current.is_some() {
                 return Err(io::Error::other(
                     "block_on called from inside a running runtime: a runtime \
-                     cannot start inside another on the same thread. Use \
-                     spawn() and await the JoinHandle instead, or call \
-                     block_on from another thread.",
+                     cannot start inside another on the same thread. Spawn \
+                     the work as a task instead, or call block_on from \
+                     another thread.",
                 ));
             }
             *current = Some(self.clone());

@@ -59,8 +59,8 @@ impl Handle {
 
     /// Parks a dropped operation's resources in this reactor (see
     /// [`Reactor::park`]). If the reactor is in use right now (the drop runs
-    /// inside it: a waker or a value of the user's dropped an operation), the
-    /// kernel may still own them, so they are leaked, never freed.
+    /// inside it: the resources parked by another operation held this one),
+    /// the kernel may still own them, so they are leaked, never freed.
     pub(crate) fn park(&self, key: Key, resources: Box<dyn Parked>) {
         match self.0.try_borrow_mut() {
             Ok(mut reactor) => reactor.park(key, resources),

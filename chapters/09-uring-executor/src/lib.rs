@@ -1,6 +1,7 @@
 //! Chapter 9: a sound single-threaded executor over io_uring.
 //!
-//! - [`reactor`]: the ring, the slot table, timers and the doorbell;
+//! - [`reactor`]: the ring, the slot table, timers, the doorbell, and the
+//!   handle by which every operation finds the reactor that started it;
 //! - [`executor`]: the run queue, `block_on`, `spawn`, `yield_now`, `poll_once`;
 //! - [`op`]: operations as futures that own their buffers; pipes and NOPs;
 //! - [`time`]: `sleep`; [`ring`]: opening a ring (chapter 8);

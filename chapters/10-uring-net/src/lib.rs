@@ -1,7 +1,8 @@
 //! Chapter 10: TCP and UDP on the io_uring runtime of chapter 9, with an echo
 //! server and client, and a reply and the next read linked in one submission.
 //!
-//! - [`reactor`]: the ring, the slot table, timers and the doorbell;
+//! - [`reactor`]: the ring, the slot table, timers, the doorbell, and the
+//!   handle by which every operation finds the reactor that started it;
 //! - [`executor`]: the run queue, `block_on`, `spawn`, `yield_now`, `poll_once`;
 //! - [`op`]: operations as futures that own their buffers; pipes and NOPs;
 //! - [`net`]: TCP and UDP; [`echo`]: the echo server and client;

@@ -2,7 +2,8 @@
 //! and 10: join handles, sub-tasks, an eventfd-backed [`sync::Event`], an async
 //! [`sync::Mutex`], `spawn_blocking`, `yield_now` and `timeout`.
 //!
-//! - [`reactor`]: the ring, the slot table, timers and the doorbell;
+//! - [`reactor`]: the ring, the slot table, timers, the doorbell, and the
+//!   handle by which every operation finds the reactor that started it;
 //! - [`executor`]: the run queue, `block_on`, `spawn`, `yield_now`, `poll_once`;
 //! - [`op`]: operations as futures that own their buffers; pipes and NOPs;
 //! - [`net`]: TCP and UDP; [`echo`]: the echo server and client of chapter 10;

@@ -192,6 +192,16 @@ impl TcpStream {
         out: Vec<u8>,
         into: Vec<u8>,
     ) -> (io::Result<usize>, Vec<u8>, Vec<u8>) {
+        if u32::try_from(out.len()).is_err() {
+            // One send entry cannot say so many bytes (its length is 32
+            // bits), and a linked read must not start after a part of them.
+            let (written, out) = self.write_all(out).await;
+            if let Err(e) = written {
+                return (Err(e), out, into);
+            }
+            let (read, into) = self.read(into).await;
+            return (read, out, into);
+        }
         let op = Op::new(WriteThenRead {
             fd: Rc::clone(&self.fd),
             out,

@@ -231,6 +231,17 @@ impl Pipe {
         })
     }
 
+    /// Writes `data` at once with a plain `write(2)`, outside the ring, for
+    /// a test that needs bytes to arrive at a moment of its choosing.
+    pub fn write_now(&self, data: &[u8]) -> io::Result<usize> {
+        // SAFETY: `data` is valid for reads of its length during the call,
+        // and the pipe keeps the descriptor open.
+        let n = unsafe {
+            libc::write(self.writer.as_raw_fd(), data.as_ptr().cast(), data.len())
+        };
+        usize::try_from(n).map_err(|_| io::Error::last_os_error())
+    }
+
     /// Reads up to `buf.capacity()` bytes.
     pub fn read(&self, buf: Vec<u8>) -> Op<Read> {
         Op::new(Read {

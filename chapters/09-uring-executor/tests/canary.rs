@@ -10,19 +10,10 @@ use ch09_uring_executor::executor::{
     parked, poll_once, runtime_or_skip, yield_now,
 };
 use ch09_uring_executor::op::Pipe;
-use std::os::fd::AsRawFd;
 
 const ROUNDS: usize = 1_000;
 const READS: usize = 4;
 const SIZE: usize = 4096;
-
-fn write_blocking(pipe: &Pipe, data: &[u8]) {
-    // SAFETY: `data` is valid for its length and the fd is open.
-    let n = unsafe {
-        libc::write(pipe.writer.as_raw_fd(), data.as_ptr().cast(), data.len())
-    };
-    assert_eq!(n, data.len() as isize);
-}
 
 #[test]
 fn dropped_reads_never_write_into_reused_memory() {
@@ -47,7 +38,7 @@ fn dropped_reads_never_write_into_reused_memory() {
                 let fresh: Vec<Vec<u8>> =
                     (0..READS * 4).map(|_| vec![0xAA; SIZE]).collect();
                 for pipe in &pipes {
-                    write_blocking(pipe, &[0x55; SIZE]);
+                    pipe.write_now(&[0x55; SIZE]).unwrap();
                 }
                 while parked() > 0 {
                     yield_now().await; // turns until the completions are reaped

@@ -9,17 +9,7 @@ use ch09_uring_executor::executor::{
 };
 use ch09_uring_executor::op::Pipe;
 use ch09_uring_executor::time::sleep;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
-
-/// Writes `data` into the pipe now, outside the ring.
-fn write_now(pipe: &Pipe, data: &[u8]) {
-    // SAFETY: `data` is valid for its length and the fd is open.
-    let n = unsafe {
-        libc::write(pipe.writer.as_raw_fd(), data.as_ptr().cast(), data.len())
-    };
-    assert_eq!(n, data.len() as isize);
-}
 
 #[test]
 fn an_abandoned_read_leaves_the_next_bytes_to_the_next_read() {
@@ -45,7 +35,7 @@ fn an_abandoned_read_leaves_the_next_bytes_to_the_next_read() {
                     0,
                     "round {round}: the cancel never completed"
                 );
-                write_now(&pipe, b"next");
+                pipe.write_now(b"next").unwrap();
                 let (n, buf) = pipe.read(Vec::with_capacity(16)).await.unwrap();
                 assert_eq!(&buf[..n.unwrap()], b"next", "round {round}");
             }
@@ -68,13 +58,13 @@ fn a_read_that_completed_before_its_drop_loses_its_data() {
             assert!(poll_once(&mut read).await.is_pending());
             yield_now().await; // submitted
             let before = stats().completions;
-            write_now(&pipe, b"first");
+            pipe.write_now(b"first").unwrap();
             while stats().completions == before {
                 yield_now().await; // the completion is reaped, not yet taken
             }
             drop(read); // done, not in flight: nothing to cancel
             assert_eq!(parked(), 0);
-            write_now(&pipe, b"second");
+            pipe.write_now(b"second").unwrap();
             let (n, buf) = pipe.read(Vec::with_capacity(16)).await.unwrap();
             assert_eq!(&buf[..n.unwrap()], b"second", "the first bytes are lost");
         })

@@ -13,17 +13,8 @@ use ch09_uring_executor::executor::{
     Runtime, poll_once, runtime_or_skip, yield_now,
 };
 use ch09_uring_executor::op::{Op, Pipe, Read};
-use std::os::fd::AsRawFd;
 
 const SIZE: usize = 4096;
-
-fn write_blocking(pipe: &Pipe, data: &[u8]) {
-    // SAFETY: `data` is valid for its length and the fd is open.
-    let n = unsafe {
-        libc::write(pipe.writer.as_raw_fd(), data.as_ptr().cast(), data.len())
-    };
-    assert_eq!(n, data.len() as isize);
-}
 
 /// Fresh buffers of the read's size, where a freed one would be reused.
 fn fresh_buffers() -> Vec<Vec<u8>> {
@@ -74,7 +65,7 @@ fn an_operation_dropped_outside_block_on_parks_in_its_own_reactor() {
     drop(read); // no runtime runs here
     assert_eq!(runtime.parked(), 1, "the buffer waits in the reactor");
     let fresh = fresh_buffers();
-    write_blocking(&pipe, &[0x55; SIZE]);
+    pipe.write_now(&[0x55; SIZE]).unwrap();
     settle(&mut runtime);
     assert_untouched(&fresh);
 }
@@ -91,7 +82,7 @@ fn an_operation_dropped_inside_another_runtime_parks_in_its_own() {
     assert_eq!(second.parked(), 0, "parked in a reactor that never saw it");
     assert_eq!(first.parked(), 1, "not parked where it was started");
     let fresh = fresh_buffers();
-    write_blocking(&pipe, &[0x55; SIZE]);
+    pipe.write_now(&[0x55; SIZE]).unwrap();
     settle(&mut first);
     assert_untouched(&fresh);
 }
@@ -110,7 +101,7 @@ fn an_operation_polled_in_another_runtime_fails_and_is_cancelled() {
             // slot the stray operation's key names in `first`.
             let mut own = pipe.read(Vec::with_capacity(SIZE));
             assert!(poll_once(&mut own).await.is_pending());
-            write_blocking(&pipe, &[0x55; SIZE]);
+            pipe.write_now(&[0x55; SIZE]).unwrap();
             yield_now().await;
             yield_now().await;
             let err = match poll_once(&mut stray).await {
@@ -142,7 +133,7 @@ fn a_runtime_dropped_with_an_operation_alive_waits_for_the_operation() {
     drop(runtime); // the read keeps its reactor, and the ring, alive
     let fresh = fresh_buffers();
     drop(read); // the last owner: cancelled, and its completion awaited
-    write_blocking(&pipe, &[0x55; SIZE]);
+    pipe.write_now(&[0x55; SIZE]).unwrap();
     assert_untouched(&fresh);
 }
 

@@ -18,7 +18,6 @@ use ch11_uring_tasks::task::timeout;
 use ch11_uring_tasks::time::sleep;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 fn loopback() -> SocketAddr {
@@ -246,15 +245,7 @@ fn a_read_that_completed_before_its_drop_loses_its_data() {
             yield_now().await; // submitted
             let before = stats().completions;
             let first = b"first";
-            // SAFETY: `first` is valid for its length and the fd is open.
-            let n = unsafe {
-                libc::write(
-                    pipe.writer.as_raw_fd(),
-                    first.as_ptr().cast(),
-                    first.len(),
-                )
-            };
-            assert_eq!(n, 5);
+            pipe.write_now(first).unwrap();
             while stats().completions == before {
                 yield_now().await; // the completion is reaped, not yet taken
             }

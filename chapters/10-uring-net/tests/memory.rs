@@ -5,7 +5,7 @@
 
 mod counting;
 
-use ch10_uring_net::executor::{poll_once, runtime_or_skip, stats, timers};
+use ch10_uring_net::executor::{poll_once, runtime_or_skip, spawn, stats, timers};
 use ch10_uring_net::net::TcpListener;
 use ch10_uring_net::time::sleep;
 use counting::{allocated_bytes, live_bytes};
@@ -23,9 +23,14 @@ fn write_all_to_a_slow_reader_copies_nothing() {
             let listener =
                 TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
             let addr = listener.local_addr();
-            // A reader that takes small bites, so that writes come back short.
+            // A reader that starts only once a write has come back short (it
+            // must: the socket buffers hold far less than the data), then
+            // takes small bites. (A reader that keeps up from the start lets
+            // one write on loopback send everything, and proves nothing.)
+            let (short_write, first_short_write) = std::sync::mpsc::channel();
             let reader = std::thread::spawn(move || {
                 let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                let _ = first_short_write.recv_timeout(Duration::from_secs(10));
                 let (mut total, mut bite) = (0, vec![0; 16 << 10]);
                 loop {
                     match stream.read(&mut bite).unwrap() {
@@ -38,6 +43,12 @@ fn write_all_to_a_slow_reader_copies_nothing() {
             let data = vec![3u8; LEN];
             let (writes_before, allocated_before) =
                 (stats().completions, allocated_bytes());
+            spawn(async move {
+                while stats().completions == writes_before {
+                    sleep(Duration::from_millis(1)).await;
+                }
+                short_write.send(()).unwrap();
+            });
             let (written, back) = stream.write_all(data).await;
             written.unwrap();
             let allocated = allocated_bytes() - allocated_before;

@@ -1,42 +1,45 @@
 //! Solutions to the chapter's exercises.
 
-use crate::sync::Event;
-use crate::task::{Elapsed, timeout};
-use std::future::Future;
+use crate::net::{TcpListener, TcpStream};
+use crate::task::{Either, race};
+use crate::time::sleep;
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-// ANCHOR: retry
-/// Exercise 1: tries `make()`'s future up to `attempts` times, each under
-/// `limit`; the first that finishes in time wins.
-pub async fn retry_with_timeout<F, Fut>(
-    attempts: u32,
-    limit: Duration,
-    mut make: F,
-) -> Result<Fut::Output, Elapsed>
-where
-    F: FnMut() -> Fut,
-    Fut: Future,
-{
-    let mut last = Elapsed(limit);
-    for _ in 0..attempts {
-        match timeout(limit, make()).await {
-            Ok(output) => return Ok(output),
-            Err(e) => last = e,
+// ANCHOR: until-quiet
+/// Exercise 1: reads until the peer has been quiet for `quiet` (or has
+/// closed its side), and returns everything read. Each read races a timer;
+/// the last one loses, and whatever it received in that moment is salvaged
+/// for the stream's next read, not lost.
+pub async fn read_until_quiet(
+    stream: &TcpStream,
+    quiet: Duration,
+) -> io::Result<Vec<u8>> {
+    let mut all = Vec::new();
+    loop {
+        let read = stream.read(Vec::with_capacity(4096));
+        match race(read, sleep(quiet)).await {
+            Either::Left((n, buf)) => match n? {
+                0 => return Ok(all),
+                _ => all.extend_from_slice(&buf),
+            },
+            Either::Right(()) => return Ok(all),
         }
     }
-    Err(last)
 }
-// ANCHOR_END: retry
+// ANCHOR_END: until-quiet
 
-// ANCHOR: wait-for
-/// Exercise 2: waits until `event` has been notified at least `n` times in
-/// all; one read can carry several notifications.
-pub async fn wait_for(event: &Event, n: u64) -> io::Result<u64> {
-    let mut seen = 0;
-    while seen < n {
-        seen += event.wait().await?;
+// ANCHOR: accept-either
+/// Exercise 2: accepts from whichever of two listeners has a connection
+/// first. The other accept is dropped; if it had taken a connection too, its
+/// listener keeps it for its next accept.
+pub async fn accept_either(
+    first: &TcpListener,
+    second: &TcpListener,
+) -> io::Result<(TcpStream, SocketAddr)> {
+    match race(first.accept(), second.accept()).await {
+        Either::Left(accepted) | Either::Right(accepted) => accepted,
     }
-    Ok(seen)
 }
-// ANCHOR_END: wait-for
+// ANCHOR_END: accept-either

@@ -277,8 +277,9 @@ fn racing_a_read_against_a_timer_loses_no_byte() {
                 (0..2_000u32).flat_map(u32::to_le_bytes).collect();
             assert_eq!(got, expected, "a byte was lost or reordered");
             assert!(
-                timer_won > 0,
-                "the timer never won: the test proves nothing"
+                timer_won > 0 && salvaged > 0,
+                "the timer won {timer_won} times, over a read with bytes \
+                 {salvaged} times: the test proves nothing"
             );
         })
         .unwrap();

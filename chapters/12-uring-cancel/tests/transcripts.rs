@@ -22,7 +22,7 @@ fn transcripts() {
         env!("CARGO_MANIFEST_DIR"),
         vec![
             Run::new("main.txt", env!("CARGO_BIN_EXE_ch12-uring-cancel"))
-                .vary(Vary::Durations),
+                .vary(Vary::Ports),
             Run::new("example-timer.txt", example("timer")),
             Run::new("example-sub_tasks.txt", example("sub_tasks")),
             Run::new("example-udp.txt", example("udp")),

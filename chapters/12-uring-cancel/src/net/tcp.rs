@@ -174,6 +174,7 @@ impl TcpStream {
         )
     }
 
+    // ANCHOR: salvaged-read
     /// Reads up to `buf.capacity()` bytes; 0 means the peer closed its side.
     /// Bytes that a dropped read received come first: they were not lost.
     pub async fn read(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
@@ -210,6 +211,7 @@ impl TcpStream {
         }
         (Ok(n), buf)
     }
+    // ANCHOR_END: salvaged-read
 
     /// Writes some of `buf`; the count says how much.
     pub async fn write(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {

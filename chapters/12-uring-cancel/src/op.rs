@@ -49,11 +49,24 @@ pub trait Operation: 'static {
     {
         let _ = (result, woken);
     }
+
+    /// Called when the operation's future is dropped with the operation in
+    /// flight, just before it is parked. The default does nothing.
+    fn on_park(&mut self) {}
+
+    /// For a multishot operation whose future was dropped: a result that is
+    /// not its last (`abandoned` gets the last). The default drops it.
+    fn abandoned_more(&mut self, result: i32, woken: &mut Vec<Waker>) {
+        let _ = (result, woken);
+    }
 }
 
 impl<T: Operation> Parked for T {
     fn abandoned(self: Box<Self>, result: i32, woken: &mut Vec<Waker>) {
         Operation::abandoned(*self, result, woken);
+    }
+    fn abandoned_more(&mut self, result: i32, woken: &mut Vec<Waker>) {
+        Operation::abandoned_more(self, result, woken);
     }
 }
 
@@ -152,6 +165,104 @@ impl<T: Operation> Drop for Op<T> {
     }
 }
 // ANCHOR_END: operation
+
+// ANCHOR: multishot
+/// A multishot operation: submitted once, it completes again and again (a
+/// multishot accept, one connection each time) until the kernel ends it with
+/// a completion without `MORE`; the next call to `next` then submits it
+/// again. Dropped, it is parked and cancelled like an `Op`, and every result
+/// it had queued or still gets goes to its `abandoned_more` (the last one to
+/// `abandoned`).
+#[must_use = "a multishot operation does nothing unless it is polled"]
+#[derive(Debug)]
+pub struct Multishot<T: Operation> {
+    operation: Option<T>,
+    submitted: Option<(Handle, Key)>,
+    /// How many times it was submitted.
+    arms: u64,
+}
+
+impl<T: Operation> Multishot<T> {
+    /// A multishot operation; nothing is submitted until it is polled.
+    pub fn new(operation: T) -> Self {
+        Multishot {
+            operation: Some(operation),
+            submitted: None,
+            arms: 0,
+        }
+    }
+
+    /// How many times it was submitted (once, unless the kernel ended it).
+    pub fn arms(&self) -> u64 {
+        self.arms
+    }
+
+    /// How many results have come and wait to be taken.
+    pub fn queued(&self) -> usize {
+        match &self.submitted {
+            Some((reactor, key)) => reactor.with(|r| r.queued_of_many(*key)),
+            None => 0,
+        }
+    }
+
+    /// The next result (a count, a descriptor, or a negated `errno`).
+    pub async fn next(&mut self) -> io::Result<i32> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<i32>> {
+        loop {
+            let Some(operation) = self.operation.as_mut() else {
+                return Poll::Ready(Err(io::Error::other(
+                    "a multishot operation was polled after it failed",
+                )));
+            };
+            let Some((reactor, key)) = &self.submitted else {
+                let Some(reactor) = Handle::current() else {
+                    return Poll::Ready(Err(io::Error::other(
+                        "a multishot operation was polled outside Runtime::block_on",
+                    )));
+                };
+                // SAFETY: the entry points into `operation`'s heap data, which
+                // stays where it is while the Multishot holds it, and, once it
+                // is dropped, in the reactor until the last completion.
+                let key = reactor
+                    .with(|r| unsafe { r.submit_many(operation.entry()) })?;
+                self.submitted = Some((reactor, key));
+                self.arms += 1;
+                continue;
+            };
+            if !reactor.is_current() {
+                self.park();
+                return Poll::Ready(Err(io::Error::other(
+                    "a multishot operation was polled outside the runtime that started it",
+                )));
+            }
+            match reactor.with(|r| r.next_of_many(*key, cx.waker())) {
+                Poll::Ready(Some(result)) => return Poll::Ready(Ok(result)),
+                // The kernel ended it: submit it again.
+                Poll::Ready(None) => self.submitted = None,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn park(&mut self) {
+        if let (Some((reactor, key)), Some(mut operation)) =
+            (self.submitted.take(), self.operation.take())
+        {
+            operation.on_park();
+            reactor.park(key, Box::new(operation));
+        }
+    }
+}
+
+impl<T: Operation> Drop for Multishot<T> {
+    fn drop(&mut self) {
+        self.park();
+    }
+}
+// ANCHOR_END: multishot
 
 /// A file descriptor shared by the operations that use it: it stays open until
 /// the last of them is finished (parked ones included).

@@ -60,6 +60,12 @@ impl<T> Salvage<T> {
         .await
     }
 
+    /// Keeps what an operation without a ticket (a multishot one, which
+    /// would hold up every other caller while armed) produced for nobody.
+    pub fn keep(&self, item: T) {
+        self.inner.borrow_mut().items.push_back(item);
+    }
+
     /// Puts back what a caller took but had no room for: it comes first.
     pub fn put_back(&self, item: T) {
         self.inner.borrow_mut().items.push_front(item);

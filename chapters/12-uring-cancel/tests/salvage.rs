@@ -7,7 +7,9 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
-use ch12_uring_cancel::executor::{poll_once, runtime_or_skip, stats, yield_now};
+use ch12_uring_cancel::executor::{
+    parked, poll_once, runtime_or_skip, stats, yield_now,
+};
 use ch12_uring_cancel::net::{TcpListener, TcpStream, UdpSocket};
 use ch12_uring_cancel::sync::Event;
 use ch12_uring_cancel::task::{Either, race, timeout};
@@ -306,6 +308,50 @@ fn a_connected_stream_salvages_too() {
             .await;
             let (n, buf) = within(stream.read(Vec::with_capacity(16))).await;
             assert_eq!(&buf[..n.unwrap()], b"kept");
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_multishot_accept_dropped_with_connections_in_flight_closes_them_with_the_listener()
+ {
+    let Some(mut runtime) = runtime_or_skip() else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener =
+                TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let mut incoming = listener.incoming();
+            let clients: Vec<_> = (0..20)
+                .map(|_| {
+                    std::net::TcpStream::connect(listener.local_addr()).unwrap()
+                })
+                .collect();
+            let first = incoming.next().await.unwrap();
+            while incoming.queued() < 19 {
+                yield_now().await;
+            }
+            drop(incoming);
+            assert_eq!(listener.salvaged(), 19);
+            drop(listener);
+            drop(first);
+            while parked() > 0 {
+                sleep(Duration::from_millis(1)).await; // the cancel completes
+            }
+            // The listener's connections went with its last owner: closed.
+            // Each client sees its connection closed (end of stream).
+            for mut client in clients {
+                use std::io::Read;
+                client
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let mut rest = Vec::new();
+                assert!(
+                    client.read_to_end(&mut rest).is_ok(),
+                    "a connection stayed open"
+                );
+            }
         })
         .unwrap();
 }

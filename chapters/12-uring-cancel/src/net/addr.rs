@@ -134,3 +134,13 @@ pub(super) fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
     })?;
     raw.to_socket_addr()
 }
+
+/// The address of a connected socket's peer.
+pub(super) fn peer_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
+    let mut raw = RawAddr::empty();
+    // SAFETY: `raw` has room for any address and `len` says how much.
+    cvt(unsafe {
+        libc::getpeername(fd.as_raw_fd(), raw.as_mut_ptr(), &mut raw.len)
+    })?;
+    raw.to_socket_addr()
+}

@@ -1,9 +1,9 @@
 //! TCP: a listener whose accepts are operations, and a stream whose reads,
 //! writes, connect and shutdown are.
 
-use super::addr::{RawAddr, context, local_addr, socket};
+use super::addr::{RawAddr, context, local_addr, peer_addr, socket};
 use super::transfer;
-use crate::op::{Op, Operation, Read, SharedFd, Write, check, filled};
+use crate::op::{Multishot, Op, Operation, Read, SharedFd, Write, check, filled};
 use crate::salvage::{Salvage, Ticket};
 use crate::sys::{self, cvt};
 use io_uring::{opcode, squeue, types};
@@ -121,6 +121,108 @@ impl Operation for Accept {
     }
 }
 // ANCHOR_END: listener
+
+// ANCHOR: incoming
+/// Connections from one multishot accept: one submission, then a completion
+/// per connection. Dropping it cancels the accept; connections it had taken
+/// (queued, or completed before the cancel) go to the listener, for its
+/// next `accept` or `incoming`.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+    accepts: Multishot<AcceptMany>,
+}
+
+impl TcpListener {
+    /// Accepts connections with one multishot accept (Linux 5.19 or newer).
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            listener: self,
+            accepts: Multishot::new(AcceptMany {
+                fd: Rc::clone(&self.fd),
+                accepted: Rc::clone(&self.accepted),
+                ticket: None,
+            }),
+        }
+    }
+}
+
+impl Incoming<'_> {
+    /// The next connection: one that a dropped accept took first, if any.
+    pub async fn next(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        if let Some((fd, peer)) = self.listener.accepted.settled().await {
+            return Ok((TcpStream::new(fd, peer), peer));
+        }
+        let local = self.listener.local;
+        let result = self.accepts.next().await?;
+        let fd =
+            check(result).map_err(|e| context(e, format!("accept on {local}")))?;
+        // SAFETY: the kernel created this descriptor for us; nobody else has it.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
+        let peer = peer_addr(&fd)?;
+        Ok((TcpStream::new(fd, peer), peer))
+    }
+
+    /// Connections accepted and not yet taken by `next`.
+    pub fn queued(&self) -> usize {
+        self.accepts.queued()
+    }
+
+    /// How many times the multishot accept was submitted: once, unless the
+    /// kernel ended it (it then goes again on the next call).
+    pub fn submissions(&self) -> u64 {
+        self.accepts.arms()
+    }
+}
+
+/// The multishot accept of `Incoming`. The kernel writes no peer address
+/// (one address could not serve many connections); `getpeername` finds it.
+/// While it is armed it holds no ticket (an `accept` beside a live `Incoming`
+/// need not wait for it); once dropped, it takes one, so that the listener's
+/// next accept waits for the connections it may still take.
+#[derive(Debug)]
+struct AcceptMany {
+    fd: SharedFd,
+    accepted: Rc<Salvage<Accepted>>,
+    ticket: Option<Ticket<Accepted>>,
+}
+
+impl AcceptMany {
+    /// Keeps a connection nobody took for the listener's next accept.
+    fn keep(&self, result: i32) {
+        if result < 0 {
+            return;
+        }
+        // SAFETY: the kernel created this descriptor for us; nobody else has it.
+        let fd = unsafe { OwnedFd::from_raw_fd(result) };
+        if let Ok(peer) = peer_addr(&fd) {
+            self.accepted.keep((fd, peer));
+        }
+    }
+}
+
+impl Operation for AcceptMany {
+    type Output = ();
+    fn entry(&mut self) -> squeue::Entry {
+        opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd()))
+            .flags(libc::SOCK_CLOEXEC)
+            .build()
+    }
+    fn complete(self, _: i32) {}
+    fn on_park(&mut self) {
+        self.ticket = Some(Ticket::new(&self.accepted));
+    }
+    fn abandoned_more(&mut self, result: i32, _: &mut Vec<Waker>) {
+        self.keep(result);
+    }
+    fn abandoned(mut self, result: i32, woken: &mut Vec<Waker>) {
+        self.keep(result);
+        if let Some(ticket) = self.ticket.take() {
+            ticket.end(woken);
+        }
+    }
+}
+// ANCHOR_END: incoming
 
 // ANCHOR: stream
 /// A TCP connection.

@@ -23,7 +23,7 @@ pub use timers::TimerKey;
 
 use crate::ring;
 use doorbell::WakeRead;
-use io_uring::{IoUring, opcode, squeue, types};
+use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use slots::{SlotState, Slots, UserData};
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -215,6 +215,62 @@ impl Reactor {
     }
     // ANCHOR_END: submit-or-result
 
+    // ANCHOR: many
+    /// Queues a multishot operation's entry, in a slot that stays until the
+    /// kernel's completion without `MORE`.
+    ///
+    /// # Safety
+    /// As for `submit_or_result`: until the last completion.
+    pub(crate) unsafe fn submit_many(
+        &mut self,
+        entry: squeue::Entry,
+    ) -> io::Result<Key> {
+        let key = self.slots.allocate_many();
+        let entry = entry.user_data(UserData::Op(key).encode());
+        // SAFETY: passed on from the caller.
+        if let Err(e) = unsafe { self.push(&entry) } {
+            self.slots.release_unsubmitted(key);
+            return Err(e);
+        }
+        Ok(key)
+    }
+
+    /// A multishot operation's next result; `None` once the kernel has
+    /// ended it and every result was taken (its slot is then freed).
+    pub(crate) fn next_of_many(
+        &mut self,
+        key: Key,
+        waker: &Waker,
+    ) -> Poll<Option<i32>> {
+        match self.slots.state(key) {
+            Some(SlotState::Many {
+                results,
+                waker: stored,
+                ended,
+            }) => {
+                if let Some(result) = results.pop_front() {
+                    return Poll::Ready(Some(result));
+                }
+                if *ended {
+                    self.slots.release(key);
+                    return Poll::Ready(None);
+                }
+                *stored = Some(waker.clone());
+                Poll::Pending
+            }
+            _ => Poll::Ready(None),
+        }
+    }
+    // ANCHOR_END: many
+
+    /// How many results of a multishot operation wait to be taken.
+    pub(crate) fn queued_of_many(&mut self, key: Key) -> usize {
+        match self.slots.state(key) {
+            Some(SlotState::Many { results, .. }) => results.len(),
+            _ => 0,
+        }
+    }
+
     // ANCHOR: park
     /// Called when an operation's future is dropped. If the operation is still
     /// in flight, `resources` (its buffer, its fd, its address) move into the
@@ -239,6 +295,28 @@ impl Reactor {
                 let result = completion.result;
                 self.slots.release(key);
                 self.abandon(resources, result);
+            }
+            Some(SlotState::Many { results, ended, .. }) => {
+                // The results nobody took go to the operation; then it is
+                // parked until its last completion, or over if that came.
+                let (results, ended) = (std::mem::take(results), *ended);
+                let mut resources = resources;
+                let woken = &mut self.woken;
+                let keep = AssertUnwindSafe(|| {
+                    results
+                        .into_iter()
+                        .for_each(|r| resources.abandoned_more(r, woken));
+                });
+                if std::panic::catch_unwind(keep).is_err() {
+                    self.stats.abandon_panics += 1;
+                }
+                if ended {
+                    self.slots.release(key);
+                    self.abandon(resources, -libc::ECANCELED);
+                } else if let Some(state) = self.slots.state(key) {
+                    *state = SlotState::Parked(resources);
+                    self.cancel(key);
+                }
             }
             _ => {}
         }
@@ -397,12 +475,12 @@ impl Reactor {
     fn reap(&mut self) {
         let mut rearm = false;
         let mut cancel_missed = Vec::new();
-        let completed: Vec<(u64, i32)> = self
+        let completed: Vec<(u64, i32, bool)> = self
             .ring
             .completion()
-            .map(|c| (c.user_data(), c.result()))
+            .map(|c| (c.user_data(), c.result(), cqueue::more(c.flags())))
             .collect();
-        for (data, result) in completed {
+        for (data, result, more) in completed {
             self.stats.completions += 1;
             match UserData::decode(data) {
                 UserData::WakeRead => {
@@ -418,6 +496,9 @@ impl Reactor {
                     cancel_missed.push(key);
                 }
                 UserData::Cancel(_) => {}
+                UserData::Op(key) if self.slots.is_many(key) => {
+                    self.finish_one_of_many(key, result, more);
+                }
                 UserData::Op(key) => self.finish(
                     key,
                     Completion {
@@ -468,6 +549,49 @@ impl Reactor {
                 self.slots.release(key);
             }
             _ => log::debug!("reactor: stale completion for {key:?} ignored"),
+        }
+    }
+
+    /// One completion of a multishot operation: queued for its future (the
+    /// last one, without `MORE`, ends it), or, if the future is gone, handed
+    /// to the parked operation: a result to keep, and at the end, the end.
+    fn finish_one_of_many(&mut self, key: Key, result: i32, more: bool) {
+        let parked = match self.slots.state(key) {
+            Some(SlotState::Many {
+                results,
+                waker,
+                ended,
+            }) => {
+                results.push_back(result);
+                self.woken.extend(waker.take());
+                if !more {
+                    *ended = true;
+                    self.slots.many_ended();
+                }
+                return;
+            }
+            Some(SlotState::Parked(resources)) if more => {
+                let woken = &mut self.woken;
+                let keep =
+                    AssertUnwindSafe(|| resources.abandoned_more(result, woken));
+                if std::panic::catch_unwind(keep).is_err() {
+                    self.stats.abandon_panics += 1;
+                }
+                return;
+            }
+            Some(SlotState::Parked(_)) => self.slots.complete(
+                key,
+                Completion {
+                    first: None,
+                    result,
+                },
+            ),
+            _ => None,
+        };
+        if let Some(SlotState::Parked(resources)) = parked {
+            self.stats.parked_completions += 1;
+            self.slots.release(key);
+            self.abandon(resources, result);
         }
     }
 

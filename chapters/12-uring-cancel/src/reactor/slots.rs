@@ -1,6 +1,7 @@
 //! The slot table: one slot per operation the kernel may still be working on,
 //! named in each submission's `user_data` so that its completion finds it.
 
+use std::collections::VecDeque;
 use std::task::Waker;
 
 // ANCHOR: key
@@ -85,6 +86,10 @@ pub trait Parked {
     /// hold something to keep for the next caller or to clean up (read
     /// bytes, an accepted socket). Wakers to call go to `woken`.
     fn abandoned(self: Box<Self>, result: i32, woken: &mut Vec<Waker>);
+
+    /// A multishot operation's result that is not its last: the resources
+    /// stay, and the result is the operation's to keep or clean up.
+    fn abandoned_more(&mut self, result: i32, woken: &mut Vec<Waker>);
 }
 
 impl std::fmt::Debug for dyn Parked {
@@ -102,6 +107,13 @@ pub(super) enum SlotState {
     Done(Completion),
     /// Its future was dropped while the kernel still owned its resources.
     Parked(Box<dyn Parked>),
+    /// A multishot operation: the results not yet taken, the waker, and
+    /// whether the kernel has ended it (its last completion had no `MORE`).
+    Many {
+        results: VecDeque<i32>,
+        waker: Option<Waker>,
+        ended: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -112,6 +124,9 @@ struct Slot {
     linked: bool,
     /// Whether a cancel that found nothing may be sent once more.
     cancel_retry: bool,
+    /// Whether the operation is multishot: completions until one without
+    /// `MORE`.
+    many: bool,
 }
 
 /// The table. Slots are reused (through `free`) so it stays as large as the
@@ -133,6 +148,7 @@ impl Slots {
                 state: SlotState::Free,
                 linked: false,
                 cancel_retry: false,
+                many: false,
             });
             (self.slots.len() - 1) as u32
         });
@@ -140,11 +156,37 @@ impl Slots {
         slot.state = SlotState::InFlight(Some(waker));
         slot.linked = linked;
         slot.cancel_retry = true;
+        slot.many = false;
         self.in_flight += 1;
         Key {
             index,
             generation: slot.generation,
         }
+    }
+
+    /// A slot for a new multishot operation.
+    pub fn allocate_many(&mut self) -> Key {
+        let key = self.allocate(Waker::noop().clone(), false);
+        let slot = &mut self.slots[key.index as usize];
+        slot.many = true;
+        slot.state = SlotState::Many {
+            results: VecDeque::new(),
+            waker: None,
+            ended: false,
+        };
+        key
+    }
+
+    /// Whether `key` names a multishot operation.
+    pub fn is_many(&self, key: Key) -> bool {
+        self.slots
+            .get(key.index as usize)
+            .is_some_and(|s| s.generation == key.generation && s.many)
+    }
+
+    /// A multishot operation's last completion came: it is in flight no more.
+    pub fn many_ended(&mut self) {
+        self.in_flight -= 1;
     }
 
     /// Hands back the slot of an operation that never reached the kernel.
@@ -210,7 +252,7 @@ impl Slots {
         match previous {
             SlotState::InFlight(_) | SlotState::Parked(_) => self.in_flight -= 1,
             // Not ours to finish: put it back.
-            SlotState::Free | SlotState::Done(_) => {
+            SlotState::Free | SlotState::Done(_) | SlotState::Many { .. } => {
                 slot.state = previous;
                 return None;
             }
@@ -235,7 +277,12 @@ impl Slots {
             .iter()
             .enumerate()
             .filter(|(_, s)| {
-                matches!(s.state, SlotState::InFlight(_) | SlotState::Parked(_))
+                matches!(
+                    s.state,
+                    SlotState::InFlight(_)
+                        | SlotState::Parked(_)
+                        | SlotState::Many { ended: false, .. }
+                )
             })
             .map(|(i, s)| Key {
                 index: i as u32,

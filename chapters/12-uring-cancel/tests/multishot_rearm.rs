@@ -44,10 +44,8 @@ fn a_multishot_accept_that_the_kernel_ends_is_submitted_again() {
         rlim_max: 0,
     };
     // SAFETY: `original` is a valid rlimit to fill in.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut original) },
-        0
-    );
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut original) };
+    assert_eq!(got, 0);
     runtime
         .block_on(async {
             let listener =

@@ -115,6 +115,11 @@ impl<T> Ticket<T> {
 
     fn finish(&mut self, item: Option<T>, woken: &mut Vec<Waker>) {
         if let Some(salvage) = self.salvage.take() {
+            if item.is_some() {
+                log::debug!(
+                    "salvage: kept what a dropped operation produced, for the next caller"
+                );
+            }
             let inner = &mut *salvage.inner.borrow_mut();
             inner.items.extend(item);
             inner.in_flight -= 1;

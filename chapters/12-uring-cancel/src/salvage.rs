@@ -66,6 +66,12 @@ impl<T> Salvage<T> {
         self.inner.borrow_mut().items.push_back(item);
     }
 
+    /// Takes the oldest salvaged product, if any, without waiting for the
+    /// operations in flight (for a caller that order does not matter to).
+    pub fn take_now(&self) -> Option<T> {
+        self.inner.borrow_mut().items.pop_front()
+    }
+
     /// Puts back what a caller took but had no room for: it comes first.
     pub fn put_back(&self, item: T) {
         self.inner.borrow_mut().items.push_front(item);

@@ -8,15 +8,17 @@
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
 use ch12_uring_cancel::executor::{
-    parked, poll_once, runtime_or_skip, stats, yield_now,
+    parked, poll_once, runtime_or_skip, spawn, stats, yield_now,
 };
 use ch12_uring_cancel::net::{TcpListener, TcpStream, UdpSocket};
 use ch12_uring_cancel::sync::Event;
 use ch12_uring_cancel::task::{Either, race, timeout};
 use ch12_uring_cancel::time::sleep;
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
 
 fn loopback() -> SocketAddr {
@@ -352,6 +354,56 @@ fn a_multishot_accept_dropped_with_connections_in_flight_closes_them_with_the_li
                     "a connection stayed open"
                 );
             }
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_plain_accept_beside_a_multishot_one_holds_neither_up() {
+    let Some(mut runtime) = runtime_or_skip() else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = Rc::new(TcpListener::bind(loopback()).unwrap());
+            let addr = listener.local_addr();
+            let accepted = Rc::new(RefCell::new(Vec::new()));
+            let (l, a) = (Rc::clone(&listener), Rc::clone(&accepted));
+            // A task with a plain accept waiting in the kernel until told to
+            // stop...
+            let stop = Event::new().unwrap();
+            let notifier = stop.notifier();
+            spawn(async move {
+                if let Either::Left(Ok((_, peer))) =
+                    race(l.accept(), stop.wait()).await
+                {
+                    a.borrow_mut().push(peer);
+                }
+            });
+            yield_now().await;
+            // ...while this one takes connections from a multishot accept:
+            // it must not wait for the plain accept to finish.
+            let mut incoming = listener.incoming();
+            let clients: Vec<_> = (0..6)
+                .map(|_| std::net::TcpStream::connect(addr).unwrap())
+                .collect();
+            for _ in 0..200 {
+                if accepted.borrow().len() == clients.len() {
+                    break;
+                }
+                let next =
+                    race(incoming.next(), sleep(Duration::from_millis(50))).await;
+                if let Either::Left(next) = next {
+                    accepted.borrow_mut().push(next.unwrap().1);
+                }
+            }
+            notifier.notify().unwrap();
+            let mut peers = accepted.borrow().clone();
+            peers.sort();
+            let mut expected: Vec<_> =
+                clients.iter().map(|c| c.local_addr().unwrap()).collect();
+            expected.sort();
+            assert_eq!(peers, expected, "lost, accepted twice, or held up");
         })
         .unwrap();
 }

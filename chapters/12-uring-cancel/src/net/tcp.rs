@@ -149,8 +149,10 @@ impl TcpListener {
 
 impl Incoming<'_> {
     /// The next connection: one that a dropped accept took first, if any.
+    /// It does not wait for plain accepts in flight on the same listener
+    /// (the multishot would take the connections they wait for).
     pub async fn next(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
-        if let Some((fd, peer)) = self.listener.accepted.settled().await {
+        if let Some((fd, peer)) = self.listener.accepted.take_now() {
             return Ok((TcpStream::new(fd, peer), peer));
         }
         let local = self.listener.local;

@@ -122,9 +122,7 @@ impl<T> Ticket<T> {
     fn finish(&mut self, item: Option<T>, woken: &mut Vec<Waker>) {
         if let Some(salvage) = self.salvage.take() {
             if item.is_some() {
-                log::debug!(
-                    "salvage: kept what a dropped operation produced, for the next caller"
-                );
+                log::debug!("salvage: kept a dropped operation's result");
             }
             let inner = &mut *salvage.inner.borrow_mut();
             inner.items.extend(item);

@@ -52,7 +52,10 @@ impl<T> Salvage<T> {
         poll_fn(|cx| {
             let mut inner = self.inner.borrow_mut();
             if inner.in_flight > 0 {
-                inner.waiters.push(cx.waker().clone());
+                // Once per waker, however often it is polled meanwhile.
+                if !inner.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                    inner.waiters.push(cx.waker().clone());
+                }
                 return Poll::Pending;
             }
             Poll::Ready(inner.items.pop_front())

@@ -108,28 +108,14 @@ impl<T: Operation> Future for Op<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let reactor = match &this.submitted {
-            Some((reactor, _)) if reactor.is_current() => reactor.clone(),
-            Some(_) => {
-                // Its completion will come to a ring this runtime does not
-                // reap: give the operation back to its own reactor (which
-                // cancels it), and say what went wrong.
+        let reactor = match reactor_to_use(&this.submitted) {
+            Ok(reactor) => reactor,
+            Err(e) => {
+                // Polled where its completion cannot come: give it back to
+                // its own reactor (which cancels it), and say what went wrong.
                 this.park();
-                return Poll::Ready(Err(io::Error::other(
-                    "an io_uring operation was polled outside the runtime that \
-                     started it; it has been cancelled. Await an operation to \
-                     the end inside the block_on that first polled it.",
-                )));
+                return Poll::Ready(Err(e));
             }
-            None => match Handle::current() {
-                Some(reactor) => reactor,
-                None => {
-                    return Poll::Ready(Err(io::Error::other(
-                        "an io_uring operation was polled outside \
-                         Runtime::block_on: there is no ring to submit it to",
-                    )));
-                }
-            },
         };
         let Some(operation) = this.operation.as_mut() else {
             panic!("an Op was polled after it completed");
@@ -212,17 +198,19 @@ impl<T: Operation> Multishot<T> {
 
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<i32>> {
         loop {
+            let reactor = match reactor_to_use(&self.submitted) {
+                Ok(reactor) => reactor,
+                Err(e) => {
+                    self.park();
+                    return Poll::Ready(Err(e));
+                }
+            };
             let Some(operation) = self.operation.as_mut() else {
                 return Poll::Ready(Err(io::Error::other(
                     "a multishot operation was polled after it failed",
                 )));
             };
-            let Some((reactor, key)) = &self.submitted else {
-                let Some(reactor) = Handle::current() else {
-                    return Poll::Ready(Err(io::Error::other(
-                        "a multishot operation was polled outside Runtime::block_on",
-                    )));
-                };
+            let Some((_, key)) = self.submitted else {
                 // SAFETY: the entry points into `operation`'s heap data, which
                 // stays where it is while the Multishot holds it, and, once it
                 // is dropped, in the reactor until the last completion.
@@ -232,13 +220,7 @@ impl<T: Operation> Multishot<T> {
                 self.arms += 1;
                 continue;
             };
-            if !reactor.is_current() {
-                self.park();
-                return Poll::Ready(Err(io::Error::other(
-                    "a multishot operation was polled outside the runtime that started it",
-                )));
-            }
-            match reactor.with(|r| r.next_of_many(*key, cx.waker())) {
+            match reactor.with(|r| r.next_of_many(key, cx.waker())) {
                 Poll::Ready(Some(result)) => return Poll::Ready(Ok(result)),
                 // The kernel ended it: submit it again.
                 Poll::Ready(None) => self.submitted = None,
@@ -263,6 +245,28 @@ impl<T: Operation> Drop for Multishot<T> {
     }
 }
 // ANCHOR_END: multishot
+
+/// The reactor a poll must talk to: the one that started the operation, if
+/// its runtime is the one running; before the first submission, the running
+/// one. An error, saying which, when the operation was started elsewhere (its
+/// completion will come to a ring this runtime does not reap) or when no
+/// runtime runs.
+fn reactor_to_use(submitted: &Option<(Handle, Key)>) -> io::Result<Handle> {
+    match submitted {
+        Some((reactor, _)) if reactor.is_current() => Ok(reactor.clone()),
+        Some(_) => Err(io::Error::other(
+            "an io_uring operation was polled outside the runtime that started \
+             it; it has been cancelled. Await an operation to the end inside \
+             the block_on that first polled it.",
+        )),
+        None => Handle::current().ok_or_else(|| {
+            io::Error::other(
+                "an io_uring operation was polled outside Runtime::block_on: \
+                 there is no ring to submit it to",
+            )
+        }),
+    }
+}
 
 /// A file descriptor shared by the operations that use it: it stays open until
 /// the last of them is finished (parked ones included).

@@ -91,6 +91,15 @@ impl<T> Salvage<T> {
     }
 }
 
+/// Copies as much of salvaged `data` into `buf` (from its start, up to its
+/// capacity) as fits, as a read into `buf` would have; returns the count.
+pub fn copy_into(data: &[u8], mut buf: Vec<u8>) -> (usize, Vec<u8>) {
+    buf.clear();
+    let n = data.len().min(buf.capacity());
+    buf.extend_from_slice(&data[..n]);
+    (n, buf)
+}
+
 /// Held by one operation of the resource from before it is submitted until
 /// its last completion (or until it is dropped unsubmitted): while a ticket
 /// exists, later operations wait in `settled`. Dropping it ends it, waking

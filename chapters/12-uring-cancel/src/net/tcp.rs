@@ -4,7 +4,7 @@
 use super::addr::{RawAddr, context, local_addr, peer_addr, socket};
 use super::transfer;
 use crate::op::{Multishot, Op, Operation, Read, SharedFd, Write, check, filled};
-use crate::salvage::{Salvage, Ticket};
+use crate::salvage::{Salvage, Ticket, copy_into};
 use crate::sys::{self, cvt};
 use io_uring::{opcode, squeue, types};
 use std::io;
@@ -305,11 +305,9 @@ impl TcpStream {
     fn hand_over(
         &self,
         data: Vec<u8>,
-        mut buf: Vec<u8>,
+        buf: Vec<u8>,
     ) -> (io::Result<usize>, Vec<u8>) {
-        buf.clear();
-        let n = data.len().min(buf.capacity());
-        buf.extend_from_slice(&data[..n]);
+        let (n, buf) = copy_into(&data, buf);
         if n < data.len() {
             self.received.put_back(data[n..].to_vec());
         }

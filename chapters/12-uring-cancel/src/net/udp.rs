@@ -4,7 +4,7 @@
 use super::addr::{RawAddr, context, local_addr, socket};
 use super::transfer;
 use crate::op::{Op, Operation, SharedFd, check, filled};
-use crate::salvage::{Salvage, Ticket};
+use crate::salvage::{Salvage, Ticket, copy_into};
 use crate::sys::cvt;
 use io_uring::{opcode, squeue, types};
 use std::cell::Cell;
@@ -80,7 +80,7 @@ impl UdpSocket {
         buf: Vec<u8>,
     ) -> (io::Result<(usize, SocketAddr)>, Vec<u8>) {
         if let Some(datagram) = self.received.settled().await {
-            let (n, buf) = hand_over(datagram.data, buf);
+            let (n, buf) = copy_into(&datagram.data, buf); // the rest is dropped, as by recv
             return (Ok((n, datagram.from)), buf);
         }
         let op = Op::new(RecvMsg {
@@ -118,7 +118,7 @@ impl UdpSocket {
     /// took comes first.
     pub async fn recv(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         if let Some(datagram) = self.received.settled().await {
-            let (n, buf) = hand_over(datagram.data, buf);
+            let (n, buf) = copy_into(&datagram.data, buf); // the rest is dropped, as by recv
             return (Ok(n), buf);
         }
         let Some(from) = self.peer.get() else {
@@ -134,15 +134,6 @@ impl UdpSocket {
         }))
         .await
     }
-}
-
-/// Fills `buf` (up to its capacity) with a salvaged datagram; like a receive,
-/// it drops what does not fit.
-fn hand_over(data: Vec<u8>, mut buf: Vec<u8>) -> (usize, Vec<u8>) {
-    buf.clear();
-    let n = data.len().min(buf.capacity());
-    buf.extend_from_slice(&data[..n]);
-    (n, buf)
 }
 
 /// Keeps the datagram a dropped receive into `buf` took (`result` bytes).

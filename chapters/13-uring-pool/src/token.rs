@@ -19,6 +19,10 @@ pub struct CancellationToken(Arc<Node>);
 #[derive(Default)]
 struct Node {
     state: Mutex<NodeState>,
+    /// Kept alive by its children, so that a token dropped in the middle of
+    /// the tree (`root.child_token().child_token()`) still passes its
+    /// parent's cancel down to the tokens below it.
+    _parent: Option<Arc<Node>>,
 }
 
 #[derive(Default)]
@@ -49,7 +53,10 @@ impl CancellationToken {
     /// A new token below this one: cancelled when this one is (at once, if
     /// it already is), while cancelling it leaves this one alone.
     pub fn child_token(&self) -> CancellationToken {
-        let child = Arc::new(Node::default());
+        let child = Arc::new(Node {
+            state: Mutex::default(),
+            _parent: Some(Arc::clone(&self.0)),
+        });
         let mut state = self.0.lock();
         if state.cancelled {
             child.lock().cancelled = true;
@@ -220,6 +227,14 @@ mod tests {
         root.cancel();
         assert!(b.is_cancelled());
         assert!(root.child_token().is_cancelled(), "born cancelled");
+    }
+
+    #[test]
+    fn a_grandchild_whose_parent_token_was_dropped_is_still_cancelled() {
+        let root = CancellationToken::new();
+        let grandchild = root.child_token().child_token();
+        root.cancel();
+        assert!(grandchild.is_cancelled());
     }
 
     #[test]

@@ -1,0 +1,3 @@
+// `#[main]` asked for a pool without workers.
+#[ch13_uring_pool::main(workers = 0)]
+async fn main() {}

@@ -70,12 +70,11 @@ impl Server {
     }
 
     fn signal(&self, signal: libc::c_int) {
+        let pid = self.child.id() as libc::pid_t;
         // SAFETY: kill has no memory arguments; the child is ours and alive
         // (not yet waited for), so its pid is not reused.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, signal) },
-            0
-        );
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0);
         self.log("SIGINT sent");
     }
 

@@ -1,45 +1,58 @@
 //! Solutions to the chapter's exercises.
 
-use crate::net::{TcpListener, TcpStream};
-use crate::task::{Either, race};
+use crate::executor::spawn;
+use crate::task::{Either, JoinError, race};
 use crate::time::sleep;
-use std::io;
-use std::net::SocketAddr;
+use crate::token::CancellationToken;
+use std::future::Future;
 use std::time::Duration;
 
-// ANCHOR: until-quiet
-/// Exercise 1: reads until the peer has been quiet for `quiet` (or has
-/// closed its side), and returns everything read. Each read races a timer;
-/// the last one loses, and whatever it received in that moment is salvaged
-/// for the stream's next read, not lost.
-pub async fn read_until_quiet(
-    stream: &TcpStream,
-    quiet: Duration,
-) -> io::Result<Vec<u8>> {
-    let mut all = Vec::new();
-    loop {
-        let read = stream.read(Vec::with_capacity(4096));
-        match race(read, sleep(quiet)).await {
-            Either::Left((n, buf)) => match n? {
-                0 => return Ok(all),
-                _ => all.extend_from_slice(&buf),
-            },
-            Either::Right(()) => return Ok(all),
+// ANCHOR: parallel-map
+/// Exercise 1: runs `f` on every item at once, each call a task of its own
+/// (so on any worker), and gives the outputs in the order of the items. A
+/// panic in one call is that call's `JoinError`, returned once every call
+/// has ended; the others are not cut short.
+pub async fn parallel_map<T, U, F, Fut>(
+    items: Vec<T>,
+    f: F,
+) -> Result<Vec<U>, JoinError>
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = U> + Send + 'static,
+    U: Send + 'static,
+{
+    let handles: Vec<_> = items.into_iter().map(|item| spawn(f(item))).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    let mut first_error = None;
+    for handle in handles {
+        match handle.await {
+            Ok(output) => outputs.push(output),
+            Err(e) => first_error = first_error.or(Some(e)),
         }
     }
-}
-// ANCHOR_END: until-quiet
-
-// ANCHOR: accept-either
-/// Exercise 2: accepts from whichever of two listeners has a connection
-/// first. The other accept is dropped; if it had taken a connection too, its
-/// listener keeps it for its next accept.
-pub async fn accept_either(
-    first: &TcpListener,
-    second: &TcpListener,
-) -> io::Result<(TcpStream, SocketAddr)> {
-    match race(first.accept(), second.accept()).await {
-        Either::Left(accepted) | Either::Right(accepted) => accepted,
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(outputs),
     }
 }
-// ANCHOR_END: accept-either
+// ANCHOR_END: parallel-map
+
+// ANCHOR: deadline
+/// Exercise 2: a child of `parent` that also cancels itself after `limit`:
+/// a budget for one subtree of work (one request, one test). The timer is a
+/// detached task that ends as soon as the child is cancelled by anyone, so
+/// that a deadline never outlives what it bounds.
+pub fn child_with_deadline(
+    parent: &CancellationToken,
+    limit: Duration,
+) -> CancellationToken {
+    let child = parent.child_token();
+    let timer = child.clone();
+    drop(spawn(async move {
+        if let Either::Right(()) = race(timer.cancelled(), sleep(limit)).await {
+            timer.cancel();
+        }
+    }));
+    child
+}
+// ANCHOR_END: deadline

@@ -21,8 +21,7 @@ fn transcripts() {
     check_chapter(
         env!("CARGO_MANIFEST_DIR"),
         vec![
-            Run::new("main.txt", env!("CARGO_BIN_EXE_ch13-uring-pool"))
-                .vary(Vary::Ports),
+            Run::new("main.txt", env!("CARGO_BIN_EXE_ch13-uring-pool")),
             Run::new("example-timer.txt", example("timer")),
             Run::new("example-sub_tasks.txt", example("sub_tasks")),
             Run::new("example-udp.txt", example("udp")),

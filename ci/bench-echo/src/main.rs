@@ -1,6 +1,8 @@
-//! `cargo run --release -p bench-echo`: our io_uring echo server against a
-//! tokio current_thread one, each in its own process pinned to CPU 0, driven
-//! in turn by the same load generator (this process, pinned to CPU 1).
+//! `cargo run --release -p bench-echo`: our io_uring echo servers (chapter
+//! 10's single-threaded runtime, chapter 13's pool, with and without its
+//! ring flags) against tokio's current_thread and multi_thread ones, each in
+//! its own process pinned to CPU 0, driven in turn by the same load
+//! generator (this process, pinned to CPU 1).
 //!
 //! For 1, 16 and 128 connections of 64-byte round trips, both servers are
 //! alternated three times and the medians printed: round trips per second, the
@@ -23,6 +25,7 @@ const CASES: [(usize, usize); 3] = [(1, 20_000), (16, 3_000), (128, 500)];
 struct Server {
     name: &'static str,
     program: PathBuf,
+    args: &'static [&'static str],
 }
 
 struct Running {
@@ -38,10 +41,15 @@ fn start(server: &Server, strace_to: Option<&Path>) -> Running {
             c.args(["-f", "-c", "-o"])
                 .arg(out)
                 .arg("--")
-                .arg(&server.program);
+                .arg(&server.program)
+                .args(server.args);
             c
         }
-        None => Command::new(&server.program),
+        None => {
+            let mut c = Command::new(&server.program);
+            c.args(server.args);
+            c
+        }
     };
     command.stdout(Stdio::piped()).stderr(Stdio::inherit());
     // Pin the server (and strace) to CPU 0.
@@ -152,12 +160,17 @@ fn load(addr: SocketAddr, connections: usize, rounds: usize) -> f64 {
 }
 
 fn stop(mut running: Running) {
-    // SIGINT lets strace print its summary; the server just dies.
-    // SAFETY: kill has no pointer arguments.
-    unsafe { libc::kill(running.child.id() as libc::pid_t, libc::SIGINT) };
     if running.pid != running.child.id() {
+        // Under strace: SIGINT lets strace print its summary; the server
+        // itself is killed.
+        // SAFETY: kill has no pointer arguments.
+        unsafe { libc::kill(running.child.id() as libc::pid_t, libc::SIGINT) };
         // SAFETY: as above.
         unsafe { libc::kill(running.pid as libc::pid_t, libc::SIGKILL) };
+    } else {
+        // SIGKILL, not SIGINT: a benchmark started in the background of a
+        // shell inherits SIGINT ignored, and so would its servers.
+        let _ = running.child.kill();
     }
     let _ = running.child.wait();
 }
@@ -193,25 +206,42 @@ fn main() {
         .parent()
         .expect("a directory")
         .to_path_buf();
+    let server = |name, program: &str, args| Server {
+        name,
+        program: dir.join(program),
+        args,
+    };
     let servers = [
-        Server {
-            name: "ours",
-            program: dir.join("uring-echo"),
-        },
-        Server {
-            name: "tokio",
-            program: dir.join("tokio-echo"),
-        },
+        server("ours", "uring-echo", &[]),
+        server("tokio", "tokio-echo", &[]),
+        server("pool", "pool-echo", &[]),
+        server("pool plain ring", "pool-echo", &["--plain"]),
+        server("tokio multi_thread", "tokio-echo", &["--multi-thread"]),
     ];
+    // (numerator, denominator) rows of ratios.
+    let ratios = [(0, 1), (2, 4), (2, 3)];
+    for server in &servers {
+        if !server.program.exists() {
+            eprintln!(
+                "error: {} is not built; run `cargo build --release -p bench-echo --bins` first",
+                server.program.display()
+            );
+            std::process::exit(1);
+        }
+    }
     let strace_out = std::env::temp_dir()
         .join(format!("bench-echo-{}.strace", std::process::id()));
-    println!(
-        "| connections | server | round trips/s | server CPU µs/round trip | syscalls/round trip |"
-    );
-    println!("|---|---|---|---|---|");
+    let mut table = String::new();
+    let mut row = |line: String| {
+        println!("{line}");
+        table.push_str(&line);
+        table.push('\n');
+    };
+    row("| connections | server | round trips/s | server CPU µs/round trip | syscalls/round trip |".into());
+    row("|---|---|---|---|---|".into());
     for (connections, rounds) in CASES {
         let total = (connections * rounds) as f64;
-        // Timing runs alternate the servers: ours, tokio, ours, tokio, ...
+        // Timing runs alternate the servers: each in turn, REPEATS times.
         let mut rates = vec![Vec::new(); servers.len()];
         let mut cpus = vec![Vec::new(); servers.len()];
         for _ in 0..REPEATS {
@@ -245,17 +275,58 @@ fn main() {
             ));
         }
         for (name, rate, cpu, calls) in &rows {
-            println!(
+            row(format!(
                 "| {connections} | {name} | {rate:.0} | {cpu:.2} | {calls:.3} |"
-            );
+            ));
         }
-        let (ours, tokio) = (&rows[0], &rows[1]);
-        println!(
-            "| {connections} | ours / tokio | {:.2} | {:.2} | {:.3} |",
-            ours.1 / tokio.1,
-            ours.2 / tokio.2,
-            ours.3 / tokio.3
-        );
+        for (a, b) in ratios {
+            let (x, y) = (&rows[a], &rows[b]);
+            row(format!(
+                "| {connections} | {} / {} | {:.2} | {:.2} | {:.3} |",
+                x.0,
+                y.0,
+                x.1 / y.1,
+                x.2 / y.2,
+                x.3 / y.3
+            ));
+        }
     }
     let _ = std::fs::remove_file(&strace_out);
+    write_results(&table);
+}
+
+/// Where the page reads the results from: written by this run, committed.
+const RESULTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../chapters/13-uring-pool/results/echo-bench.md"
+);
+
+/// Writes the table, with the machine, kernel and date it was measured on.
+fn write_results(table: &str) {
+    let command = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_default();
+    let text = format!(
+        "Measured by `cargo run --release -p bench-echo` on {} ({} CPUs: {cpu}), Linux {}: \
+         each server pinned to CPU 0, the load on CPU 1, 64-byte round trips, medians of {REPEATS} runs.\n\n{table}",
+        command("date", &["-u", "+%Y-%m-%d"]),
+        command("nproc", &["--all"]),
+        command("uname", &["-r"]),
+    );
+    match std::fs::write(RESULTS, text) {
+        Ok(()) => eprintln!("results written to {RESULTS}"),
+        Err(e) => eprintln!("error: cannot write {RESULTS}: {e}"),
+    }
 }

@@ -13,8 +13,10 @@
 //! * an output block (```` ```text ````, ```` ```console ````, ```` ```output ````
 //!   or no language) that is not an include of a transcript a test checks: a file
 //!   in `chapters/<chapter>/expected/` of a chapter whose `tests/transcripts.rs`
-//!   calls `transcript::check_chapter` (see the `transcript` crate), or one of
-//!   corofy's golden error reports (`corofy/tests/corpus/*.err`);
+//!   calls `transcript::check_chapter` (see the `transcript` crate), one of
+//!   corofy's golden error reports (`corofy/tests/corpus/*.err`), or a
+//!   compiler error that trybuild checks (`chapters/<chapter>/tests/ui/*.stderr`
+//!   of a chapter with a test that runs `compile_fail("tests/ui/...")`);
 //! * a chapter crate that no page includes anything from (`chapters/support/`
 //!   is exempt);
 //! * an image that does not exist, and a `{{#...}}` directive mdBook would not
@@ -466,6 +468,19 @@ impl Checker {
         }
     }
 
+    /// Whether a test of `chapter` has trybuild check `tests/ui`.
+    fn runs_trybuild(&self, chapter: &str) -> bool {
+        let tests = self.root.join("chapters").join(chapter).join("tests");
+        std::fs::read_dir(tests)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                std::fs::read_to_string(entry.path())
+                    .is_ok_and(|text| text.contains("compile_fail(\"tests/ui/"))
+            })
+    }
+
     fn check_transcript(&mut self, page: &Path, number: usize, shown: &Path) {
         let parts: Vec<_> = shown.iter().filter_map(|c| c.to_str()).collect();
         let explanation = "transcripts live in chapters/<chapter>/expected/*.txt and are \
@@ -475,6 +490,15 @@ impl Checker {
         // what corofy prints for the `.coro` file beside it.
         if let ["corofy", "tests", "corpus", file] = parts.as_slice()
             && file.ends_with(".err")
+        {
+            self.stats.transcripts += 1;
+            return;
+        }
+        // Compiler errors: trybuild compares each `.stderr` in tests/ui with
+        // what rustc says about the `.rs` beside it.
+        if let ["chapters", chapter, "tests", "ui", file] = parts.as_slice()
+            && file.ends_with(".stderr")
+            && self.runs_trybuild(chapter)
         {
             self.stats.transcripts += 1;
             return;

@@ -92,6 +92,11 @@ fn completions_beyond_the_completion_queue_wait_in_the_kernel_and_all_arrive() {
             })
             .join()
             .unwrap();
+            // The kernel's workers post the completions on their own time:
+            // give them that time before this thread reaps again (it reaps
+            // nothing while it sleeps here), so that they overflow the queue
+            // rather than trickle into it as it is emptied.
+            std::thread::sleep(std::time::Duration::from_millis(200));
             for task in tasks {
                 task.await.unwrap();
             }

@@ -69,14 +69,17 @@ impl RawTask {
 
     // ANCHOR: schedule
     /// A wake: queue the task if it is idle; if it is running, mark it so
-    /// that the worker queues it again once this poll returns; otherwise it
-    /// is queued already (or over), and nothing is needed.
+    /// that the worker queues it again once this poll returns. If it is
+    /// queued already (or marked), the state is written back unchanged:
+    /// a read-modify-write, so that the worker's next one synchronises with
+    /// it and the poll that follows sees what the waker did before waking.
     fn schedule(self: &Arc<Self>) {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             let next = match state {
                 IDLE => SCHEDULED,
                 RUNNING => NOTIFIED,
+                SCHEDULED | NOTIFIED => state,
                 _ => return,
             };
             match self.state.compare_exchange_weak(
@@ -85,9 +88,7 @@ impl RawTask {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) if next == SCHEDULED => {
-                    return self.scheduler.push(Arc::clone(self));
-                }
+                Ok(IDLE) => return self.scheduler.push(Arc::clone(self)),
                 Ok(_) => return,
                 Err(now) => state = now,
             }
@@ -105,7 +106,7 @@ impl RawTask {
     /// Polls the task once; called by the worker that took it from the
     /// queue. An aborted task is dropped instead, here, on a worker.
     pub fn run(self: &Arc<Self>) -> Ran {
-        self.state.store(RUNNING, Ordering::Release);
+        self.state.swap(RUNNING, Ordering::AcqRel);
         let mut slot = self.future.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(future) = slot.as_mut() else {
             return Ran::Finished;
@@ -137,7 +138,7 @@ impl RawTask {
         ) {
             Ok(_) => Ran::Idle,
             Err(_) => {
-                self.state.store(SCHEDULED, Ordering::Release);
+                self.state.swap(SCHEDULED, Ordering::AcqRel);
                 self.scheduler.push(Arc::clone(self));
                 Ran::Requeued
             }

@@ -50,8 +50,13 @@ impl Scheduler {
     /// Queues a task, and wakes a sleeping worker if there is one. The
     /// check of `sleeping` and the push are under the same lock a worker
     /// holds when it decides to sleep, so the wake cannot fall in between.
+    /// Once the pool is closed, a wake queues nothing: shutdown drops the
+    /// tasks that are left.
     pub fn push(&self, task: Arc<RawTask>) {
         let mut queue = lock(&self.queue);
+        if queue.closed {
+            return;
+        }
         queue.tasks.push_back(task);
         let wake = queue.sleeping > 0;
         drop(queue);

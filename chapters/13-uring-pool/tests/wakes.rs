@@ -126,7 +126,7 @@ fn a_task_that_wakes_itself_makes_progress_while_timers_run() {
                 sleep(Duration::from_millis(20)).await;
                 stop.set(true);
                 // A task waking itself a thousand times finishes too.
-                spawn(SelfWaking(1_000));
+                spawn(SelfWaking(1_000)).await.unwrap();
             })
             .unwrap();
     });

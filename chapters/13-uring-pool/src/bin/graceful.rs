@@ -37,7 +37,7 @@ async fn main() -> io::Result<()> {
         let stop = connections.token();
         let _ = connections.spawn("connection", serve(stream, stop));
     }
-    drop(listener); // from here on, connecting is refused
+    listener.close().await; // from here on, connecting is refused
     say(format_args!(
         "shutdown: not accepting; finishing requests in flight"
     ));

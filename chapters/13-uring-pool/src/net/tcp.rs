@@ -75,6 +75,24 @@ impl TcpListener {
     pub fn salvaged(&self) -> usize {
         self.accepted.len()
     }
+
+    // ANCHOR: close
+    /// Closes the listener, and returns once its socket is closed: from
+    /// then on, connecting is refused. Dropping a listener closes its socket
+    /// only when the last operation using it is over, and an accept that was
+    /// dropped (cancelled) keeps it open until the kernel answers the cancel;
+    /// a connection made meanwhile would be taken into the listen queue and
+    /// then reset. Connections that dropped accepts took are closed too.
+    pub async fn close(self) {
+        // No accept in flight any more; drop what they salvaged.
+        while self.accepted.settled().await.is_some() {}
+        // The last of them lets go of the socket as it ends, on the ring
+        // thread, a moment after it wakes us.
+        while Arc::strong_count(&self.fd) > 1 {
+            crate::executor::yield_now().await;
+        }
+    }
+    // ANCHOR_END: close
 }
 
 struct Accept {

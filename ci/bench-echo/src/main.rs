@@ -199,7 +199,49 @@ fn pin_self_to_cpu_1() {
     }
 }
 
+/// Builds the server binaries this benchmark starts (`cargo run` builds only
+/// the benchmark itself), and checks for the tools it runs them with.
+fn prepare() {
+    for tool in ["strace", "taskset"] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+        if !found {
+            eprintln!(
+                "error: `{tool}` is not installed; the benchmark needs strace and taskset \
+                 (on Debian: apt-get install strace util-linux)"
+            );
+            std::process::exit(1);
+        }
+    }
+    // Set by `cargo run`; run directly, the binaries must be built already.
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        return;
+    };
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--quiet",
+            "-p",
+            "bench-echo",
+            "--bins",
+        ])
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!(
+            "error: cannot build the benchmark's server binaries (see above)"
+        );
+        std::process::exit(1);
+    }
+}
+
 fn main() {
+    prepare();
     pin_self_to_cpu_1();
     let dir = std::env::current_exe()
         .expect("own path")
@@ -223,7 +265,7 @@ fn main() {
     for server in &servers {
         if !server.program.exists() {
             eprintln!(
-                "error: {} is not built; run `cargo build --release -p bench-echo --bins` first",
+                "error: {} is not built; run `cargo run --release -p bench-echo`, which builds it",
                 server.program.display()
             );
             std::process::exit(1);

@@ -184,6 +184,13 @@ impl RingThread {
             if closing {
                 break;
             }
+            if block {
+                let next =
+                    deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                log::debug!(
+                    "uring: nothing to do; sleeping (next timer in {next:?})"
+                );
+            }
             if let Err(e) = self.enter(block, deadline) {
                 log::error!("uring: io_uring_enter failed: {e}");
             }
@@ -202,6 +209,9 @@ impl RingThread {
 
     /// Pushes the entries workers queued, in order, linked pairs together.
     fn submit(&mut self, batch: Vec<Pending>) -> io::Result<()> {
+        if !batch.is_empty() {
+            log::debug!("uring: submitting {} queued by workers", batch.len());
+        }
         for pending in batch {
             // SAFETY: each entry was built by an operation under the contract
             // of `Core::submit_or_result`: what it points to stays valid (in
@@ -307,6 +317,7 @@ impl RingThread {
         for (data, result, more) in completed {
             match UserData::decode(data) {
                 UserData::WakeRead => {
+                    log::debug!("uring: woken by the doorbell");
                     self.wake_read.armed = false;
                     rearm_wake = true;
                 }

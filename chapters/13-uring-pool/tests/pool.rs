@@ -128,3 +128,20 @@ fn wakes_of_sleeping_workers_from_other_threads_are_never_lost() {
         .unwrap();
     });
 }
+
+#[test]
+fn block_on_runs_a_main_future_that_is_not_send() {
+    let Some(pool) = pool_or_skip(1) else {
+        return;
+    };
+    // An `Rc` held across an `.await`: not `Send`, so it could not be
+    // spawned, but the main future stays on the thread that calls block_on.
+    let value = pool
+        .block_on(async {
+            let shared = std::rc::Rc::new(41);
+            let from_a_task = spawn(async { 1 }).await.unwrap();
+            *shared + from_a_task
+        })
+        .unwrap();
+    assert_eq!(value, 42);
+}

@@ -139,10 +139,15 @@ fn cancelling_the_parent_token_cancels_the_group() {
             .unwrap();
         shutdown.cancel();
         group.join().await.unwrap();
-        // ...never the reverse.
-        let child = TaskGroup::<()>::new(&CancellationToken::new());
-        child.cancel();
-        assert!(!shutdown.child_token().is_cancelled() || shutdown.is_cancelled());
+        // ...never the reverse: a group's failure or cancel stays in it.
+        let parent = CancellationToken::new();
+        let failing = TaskGroup::<()>::new(&parent);
+        failing.spawn("fails", async { Err(()) }).unwrap();
+        assert!(failing.join().await.is_err());
+        assert!(
+            !parent.is_cancelled(),
+            "a group's failure cancelled its parent"
+        );
     })
     .unwrap();
 }

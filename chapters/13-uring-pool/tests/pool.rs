@@ -4,30 +4,19 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
+mod shared;
+use shared::within_a_minute;
+
 use ch13_uring_pool::executor::{pool_or_skip, spawn};
 use ch13_uring_pool::op::nop;
 use ch13_uring_pool::sync::Event;
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
-
-/// Runs `f` on a thread and fails the test if it does not finish within a
-/// minute: a lost wake-up shows up as a hang, which this turns into a failure.
-fn watchdog(f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = mpsc::channel();
-    let runner = thread::spawn(move || {
-        f();
-        tx.send(()).unwrap();
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("the pool hung: a wake-up was lost");
-    runner.join().unwrap();
-}
 
 #[test]
 fn two_workers_run_two_tasks_at_the_same_time() {
-    watchdog(|| {
+    within_a_minute(|| {
         let Some(pool) = pool_or_skip(2) else {
             return;
         };
@@ -59,7 +48,7 @@ fn two_workers_run_two_tasks_at_the_same_time() {
 // ANCHOR: doorbell-stress
 #[test]
 fn wakes_of_the_ring_thread_are_never_lost() {
-    watchdog(|| {
+    within_a_minute(|| {
         let Some(pool) = pool_or_skip(2) else {
             return;
         };
@@ -93,7 +82,7 @@ fn wakes_of_the_ring_thread_are_never_lost() {
 
 #[test]
 fn wakes_of_sleeping_workers_from_other_threads_are_never_lost() {
-    watchdog(|| {
+    within_a_minute(|| {
         // One worker: a wake it misses is a task nobody polls.
         let Some(pool) = pool_or_skip(1) else {
             return;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
 mod shared;
-use shared::Shared;
+use shared::{Shared, within_a_minute};
 
 use ch13_uring_pool::executor::{
     poll_once, pool_or_skip, spawn, stats, until_submitted,
@@ -15,7 +15,6 @@ use ch13_uring_pool::time::sleep;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
@@ -38,19 +37,6 @@ impl Future for FromThread {
             Poll::Pending
         }
     }
-}
-
-/// Runs `f` on a thread and fails the test if it does not finish in time:
-/// a lost wake-up shows up as a hang.
-fn within_a_minute(f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        f();
-        tx.send(()).unwrap();
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("the executor hung: a wake-up was lost");
-    worker.join().unwrap();
 }
 
 #[test]

@@ -123,6 +123,11 @@ impl BufRing {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
     }
 
+    /// How many buffers are out of the ring, in `RecvBuf`s.
+    pub fn out(&self) -> u16 {
+        self.out.get()
+    }
+
     /// The size of each buffer.
     pub fn buffer_size(&self) -> u32 {
         self.size

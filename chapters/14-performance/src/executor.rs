@@ -6,14 +6,17 @@
 use crate::reactor::{self, Doorbell, Handle, Reactor, Stats};
 use crate::ring::Tuning;
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use crate::task::Runnable;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
-type Task = Pin<Box<dyn Future<Output = ()>>>;
+type Task = Pin<Rc<dyn Runnable>>;
 
 thread_local! {
     static SPAWNED: RefCell<Option<Vec<Task>>> = const { RefCell::new(None) };
@@ -32,7 +35,7 @@ where
 {
     let (task, handle) = crate::task::joinable(future);
     SPAWNED.with(|spawned| match spawned.borrow_mut().as_mut() {
-        Some(spawned) => spawned.push(Box::pin(task)),
+        Some(spawned) => spawned.push(task),
         None => panic!(
             "spawn() called outside a runtime: call it from a task running in \
              Runtime::block_on"
@@ -52,52 +55,57 @@ pub fn parked() -> usize {
     reactor::with(|r| r.parked())
 }
 
+/// Buffers of the provided buffer ring that are out of it, held by
+/// `RecvBuf`s (inside `block_on`; 0 without a buffer ring).
+pub fn buffers_out() -> usize {
+    reactor::with(|r| r.bufs().map_or(0, |b| usize::from(b.out())))
+}
+
 /// Timers registered and not yet fired or cancelled (inside `block_on`).
 pub fn timers() -> usize {
     reactor::with(|r| r.timers())
 }
 
 // ANCHOR: waker
-/// Task ids to poll, each at most once, in the order they were woken. Shared
-/// with wakers on any thread, hence the mutex.
-#[derive(Debug, Default)]
-struct RunQueue {
-    order: VecDeque<u64>,
-    queued: HashSet<u64>,
+/// Task ids to poll, in the order they were woken, and the doorbell: shared
+/// with wakers on any thread, hence the mutex. A task is in the queue at most
+/// once: its waker's `queued` flag says whether it is.
+#[derive(Debug)]
+struct Shared {
+    queue: Mutex<VecDeque<u64>>,
+    doorbell: Arc<Doorbell>,
 }
 
-impl RunQueue {
-    /// Queues a task unless it is queued already.
-    fn push(queue: &Mutex<RunQueue>, task: u64) {
-        let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.queued.insert(task) {
-            queue.order.push_back(task);
-        }
-    }
-
-    /// Takes every queued task, in order.
-    fn take_all(queue: &Mutex<RunQueue>) -> Vec<u64> {
-        let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
-        queue.queued.clear();
-        queue.order.drain(..).collect()
-    }
-
-    fn is_empty(queue: &Mutex<RunQueue>) -> bool {
-        queue
+impl Shared {
+    fn push(&self, task: u64) {
+        self.queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .order
+            .push_back(task);
+    }
+
+    /// Moves every queued task into `into` (empty), in order.
+    fn take_all(&self, into: &mut VecDeque<u64>) {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::swap(&mut *queue, into);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .is_empty()
     }
 }
 
-/// A task's waker. It may be called from any thread: it queues the task and
-/// rings the reactor's doorbell, which ends the executor's sleep in
-/// `io_uring_enter` if it is asleep there.
+/// A task's waker. It may be called from any thread: unless the task is
+/// queued already, it queues it and rings the reactor's doorbell, which ends
+/// the executor's sleep in `io_uring_enter` if it is asleep there.
 struct TaskWaker {
     task: u64,
-    queue: Arc<Mutex<RunQueue>>,
-    doorbell: Arc<Doorbell>,
+    /// Set by the wake that queues the task; cleared just before its poll.
+    queued: AtomicBool,
+    shared: Arc<Shared>,
 }
 
 impl Wake for TaskWaker {
@@ -106,16 +114,27 @@ impl Wake for TaskWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        RunQueue::push(&self.queue, self.task);
-        self.doorbell.ring();
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            self.shared.push(self.task);
+        }
+        self.shared.doorbell.ring();
     }
 }
 // ANCHOR_END: waker
 
 /// A spawned task and its waker, made once, when it was spawned.
 struct Spawned {
-    future: Task,
+    task: Task,
+    wake: Arc<TaskWaker>,
     waker: Waker,
+}
+
+impl Spawned {
+    /// Polls the task; a wake from here on queues it again.
+    fn poll(&self) -> Poll<()> {
+        self.wake.queued.store(false, Ordering::Release);
+        self.task.as_ref().run(&mut Context::from_waker(&self.waker))
+    }
 }
 
 /// A place in the task table: the generation of whoever holds it, and the
@@ -137,20 +156,20 @@ struct Tasks {
 }
 
 impl Tasks {
-    fn insert(
-        &mut self,
-        future: Task,
-        waker_for: impl FnOnce(u64) -> Waker,
-    ) -> u64 {
+    fn insert(&mut self, task: Task, shared: &Arc<Shared>) -> u64 {
         let index = self.free.pop().unwrap_or_else(|| {
             self.entries.push(TaskEntry::default());
             (self.entries.len() - 1) as u32
         });
         let entry = &mut self.entries[index as usize];
         let id = (u64::from(entry.generation) << 32) | u64::from(index);
+        let wake = task_waker(id, shared);
+        // Queued now, by the caller.
+        wake.queued.store(true, Ordering::Relaxed);
         entry.task = Some(Spawned {
-            future,
-            waker: waker_for(id),
+            task,
+            waker: Waker::from(Arc::clone(&wake)),
+            wake,
         });
         self.live += 1;
         id
@@ -178,6 +197,14 @@ impl Tasks {
     }
 }
 
+fn task_waker(task: u64, shared: &Arc<Shared>) -> Arc<TaskWaker> {
+    Arc::new(TaskWaker {
+        task,
+        queued: AtomicBool::new(false),
+        shared: Arc::clone(shared),
+    })
+}
+
 /// The id of the future given to `block_on`.
 const MAIN: u64 = u64::MAX;
 
@@ -185,7 +212,7 @@ const MAIN: u64 = u64::MAX;
 /// A single-threaded io_uring runtime.
 pub struct Runtime {
     reactor: Handle,
-    queue: Arc<Mutex<RunQueue>>,
+    shared: Arc<Shared>,
     doorbell: Arc<Doorbell>,
 }
 
@@ -212,10 +239,14 @@ impl Runtime {
     /// says (the benchmark measures each switch).
     pub fn with_tuning(entries: u32, tuning: &Tuning) -> io::Result<Runtime> {
         let reactor = Reactor::new(entries, tuning)?;
+        let doorbell = reactor.doorbell();
         Ok(Runtime {
-            doorbell: reactor.doorbell(),
+            shared: Arc::new(Shared {
+                queue: Mutex::default(),
+                doorbell: Arc::clone(&doorbell),
+            }),
+            doorbell,
             reactor: Handle::new(reactor),
-            queue: Arc::default(),
         })
     }
 
@@ -228,14 +259,6 @@ impl Runtime {
     /// completions have not come yet.
     pub fn parked(&self) -> usize {
         self.reactor.with(|r| r.parked())
-    }
-
-    fn waker(&self, task: u64) -> Waker {
-        Waker::from(Arc::new(TaskWaker {
-            task,
-            queue: Arc::clone(&self.queue),
-            doorbell: Arc::clone(&self.doorbell),
-        }))
     }
 
     /// Calls the wakers of the operations and timers the reactor finished
@@ -252,33 +275,39 @@ impl Runtime {
         let _spawner = Spawner::enter();
         let mut tasks = Tasks::default();
         let mut main = pin!(main);
-        let main_waker = self.waker(MAIN);
+        let main_wake = task_waker(MAIN, &self.shared);
+        let main_waker = Waker::from(Arc::clone(&main_wake));
         let mut output = None;
         let mut woken = Vec::new();
-        RunQueue::push(&self.queue, MAIN);
+        let mut batch = VecDeque::new();
+        // Tasks spawned in this pass: they run in the next, without a trip
+        // through the shared queue's lock.
+        let mut spawned = Vec::new();
+        main_waker.wake_by_ref();
         loop {
             // Run the tasks that are ready now; their operations only queue
             // entries, nothing reaches the kernel yet. A task woken during
             // this pass (one that wakes itself, say) runs in the next turn,
             // after the reactor's: no task can starve the I/O of the others.
-            for id in RunQueue::take_all(&self.queue) {
+            self.shared.take_all(&mut batch);
+            batch.extend(spawned.drain(..));
+            for id in batch.drain(..) {
                 if id == MAIN {
+                    main_wake.queued.store(false, Ordering::Release);
                     let mut cx = Context::from_waker(&main_waker);
                     if output.is_none()
                         && let Poll::Ready(value) = main.as_mut().poll(&mut cx)
                     {
                         output = Some(value);
                     }
-                } else if let Some(mut task) = tasks.take(id) {
-                    let mut cx = Context::from_waker(&task.waker);
-                    match task.future.as_mut().poll(&mut cx) {
+                } else if let Some(task) = tasks.take(id) {
+                    match task.poll() {
                         Poll::Ready(()) => tasks.finish(id),
                         Poll::Pending => tasks.put_back(id, task),
                     }
                 }
                 for task in Spawner::take() {
-                    let id = tasks.insert(task, |id| self.waker(id));
-                    RunQueue::push(&self.queue, id);
+                    spawned.push(tasks.insert(task, &self.shared));
                 }
             }
             if tasks.live == 0
@@ -292,7 +321,7 @@ impl Runtime {
             // rings it or queued its task before the check.
             self.wake_finished(&mut woken);
             self.doorbell.going_to_sleep();
-            let block = RunQueue::is_empty(&self.queue);
+            let block = spawned.is_empty() && self.shared.is_empty();
             if !block {
                 self.doorbell.awake();
             }

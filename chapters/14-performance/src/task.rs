@@ -3,7 +3,7 @@
 
 use crate::time::sleep;
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{self, AssertUnwindSafe};
@@ -16,17 +16,85 @@ use std::time::Duration;
 pub use crate::executor::yield_now;
 
 // ANCHOR: join-handle
-/// The output of a spawned task, once it is finished (or its panic).
-struct JoinState<T> {
-    output: Option<Result<T, JoinError>>,
+/// A spawned task, in one allocation: its future while it runs, then its
+/// output until the handle takes it, and the handle's waker. The executor
+/// holds it as a [`Runnable`]; the handle as a [`Joinable`].
+pub(crate) struct TaskCell<F: Future> {
+    stage: RefCell<Stage<F>>,
     /// The handle's waker, if it is waiting.
-    waiter: Option<Waker>,
+    waiter: Cell<Option<Waker>>,
+}
+
+enum Stage<F: Future> {
+    Running(F),
+    Done(Result<F::Output, JoinError>),
+    Taken,
+}
+
+/// What the executor does with a task: poll it (`Ready` once it is done).
+pub(crate) trait Runnable {
+    fn run(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+impl<F: Future> Runnable for TaskCell<F> {
+    fn run(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut stage = self.stage.borrow_mut();
+        let Stage::Running(future) = &mut *stage else {
+            return Poll::Ready(());
+        };
+        // SAFETY: the cell is pinned (it lives in a `Pin<Rc<_>>` and never
+        // moves), and the future is never moved out of it: it is dropped in
+        // place when the stage is overwritten below.
+        let future = unsafe { Pin::new_unchecked(future) };
+        let output = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(panic) => {
+                let e = JoinError { panic };
+                log::debug!("task: {e}; its handle gets the panic");
+                Err(e)
+            }
+        };
+        *stage = Stage::Done(output);
+        drop(stage);
+        if let Some(waiter) = self.waiter.take() {
+            waiter.wake();
+        }
+        Poll::Ready(())
+    }
+}
+
+/// What a handle does with its task: take the output once it is there.
+trait Joinable<T> {
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
+    fn is_finished(&self) -> bool;
+}
+
+impl<F: Future> Joinable<F::Output> for TaskCell<F> {
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
+        // Borrowed only while the task polls itself, and a task that awaits
+        // its own handle waits forever, as it would anywhere.
+        if let Ok(mut stage) = self.stage.try_borrow_mut()
+            && let Stage::Done(_) = &*stage
+            && let Stage::Done(output) = std::mem::replace(&mut *stage, Stage::Taken)
+        {
+            return Poll::Ready(output);
+        }
+        self.waiter.set(Some(cx.waker().clone()));
+        Poll::Pending
+    }
+
+    fn is_finished(&self) -> bool {
+        self.stage
+            .try_borrow()
+            .is_ok_and(|stage| !matches!(&*stage, Stage::Running(_)))
+    }
 }
 
 /// Awaits a spawned task's output: `Ok` with its value, or `Err` if the task
 /// panicked. Dropping it detaches the task, which keeps running to the end:
 /// nothing is cancelled by forgetting about a result.
-pub struct JoinHandle<T>(Rc<RefCell<JoinState<T>>>);
+pub struct JoinHandle<T>(Pin<Rc<dyn Joinable<T>>>);
 
 /// A spawned task panicked; the panic stayed in the task. Carries the panic's
 /// payload, as `std::thread::JoinHandle::join` does.
@@ -74,68 +142,31 @@ impl From<JoinError> for std::io::Error {
     }
 }
 
-/// Polls `future`, catching a panic in its poll as `Err`: the panic ends
-/// this task only, not the executor and the tasks around it.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, JoinError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let future = self.0.as_mut();
-        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => Poll::Ready(Err(JoinError { panic })),
-        }
-    }
-}
-
-/// Wraps `future` into the task to spawn, and makes its handle.
+/// Makes the task to spawn (one allocation) and its handle.
 pub(crate) fn joinable<F: Future + 'static>(
     future: F,
-) -> (impl Future<Output = ()> + 'static, JoinHandle<F::Output>)
+) -> (Pin<Rc<dyn Runnable>>, JoinHandle<F::Output>)
 where
     F::Output: 'static,
 {
-    let slot = Rc::new(RefCell::new(JoinState {
-        output: None,
-        waiter: None,
-    }));
-    let for_task = Rc::clone(&slot);
-    let task = async move {
-        let output = CatchUnwind(Box::pin(future)).await;
-        if let Err(e) = &output {
-            log::debug!("task: {e}; its handle gets the panic");
-        }
-        let waiter = {
-            let mut slot = for_task.borrow_mut();
-            slot.output = Some(output);
-            slot.waiter.take()
-        };
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
-    };
-    (task, JoinHandle(slot))
+    let cell = Rc::pin(TaskCell {
+        stage: RefCell::new(Stage::Running(future)),
+        waiter: Cell::new(None),
+    });
+    let handle: Pin<Rc<dyn Joinable<F::Output>>> = cell.clone();
+    (cell, JoinHandle(handle))
 }
 
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.0.borrow_mut();
-        match slot.output.take() {
-            Some(output) => Poll::Ready(output),
-            None => {
-                slot.waiter = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+        self.0.poll_join(cx)
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let done = self.0.borrow().output.is_some();
+        let done = self.0.is_finished();
         f.debug_struct("JoinHandle")
             .field("finished", &done)
             .finish()

@@ -1,7 +1,8 @@
 //! "What changed since the previous chapter", generated, never hand-written.
 //!
 //! Every chapter from the second on has a `CHANGES.diff` in its folder: the
-//! files added and removed since the previous chapter, and a unified diff of
+//! files added and removed since the previous chapter (or the one it names
+//! as its base, see [`base`]), and a unified diff of
 //! the files that changed. The chapter's page includes it. This crate's test
 //! recomputes every one and fails when a committed file is stale;
 //! `UPDATE_EXPECTED=1 cargo test -p chapter-diff` rewrites them.
@@ -63,6 +64,31 @@ fn without_anchors(text: &str) -> String {
         .filter(|l| !l.contains("ANCHOR:") && !l.contains("ANCHOR_END:"))
         .map(|l| format!("{l}\n"))
         .collect()
+}
+
+/// The chapter `next` continues: the one its `Cargo.toml` names in
+/// `[package.metadata.chapter] based-on = "NN-slug"`, or else `previous`.
+pub fn base(previous: &Path, next: &Path) -> io::Result<PathBuf> {
+    let manifest = std::fs::read_to_string(next.join("Cargo.toml"))?;
+    let named = manifest.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("based-on = \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+    });
+    match (named, next.parent()) {
+        (Some(name), Some(chapters)) => {
+            let base = chapters.join(name);
+            if base.join("Cargo.toml").is_file() {
+                Ok(base)
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{}: based-on names no chapter: {name}", next.display()),
+                ))
+            }
+        }
+        _ => Ok(previous.to_path_buf()),
+    }
 }
 
 /// What changed from chapter folder `prev` to chapter folder `next`.

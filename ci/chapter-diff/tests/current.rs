@@ -12,7 +12,8 @@ fn every_changes_diff_is_current() {
     assert!(!chapters.is_empty());
     let mut stale = Vec::new();
     for pair in chapters.windows(2) {
-        let generated = chapter_diff::changes(&pair[0], &pair[1]).unwrap();
+        let base = chapter_diff::base(&pair[0], &pair[1]).unwrap();
+        let generated = chapter_diff::changes(&base, &pair[1]).unwrap();
         let path = pair[1].join(chapter_diff::FILE);
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         if committed != generated {

@@ -584,6 +584,11 @@ pub struct Received<'a> {
 }
 
 impl Received<'_> {
+    /// Completions that came and wait to be taken.
+    pub fn queued(&self) -> usize {
+        self.recv.queued()
+    }
+
     /// The next bytes, `None` once the peer has closed its side. Bytes a
     /// dropped read or receive of the stream left behind come first.
     pub async fn next(&mut self) -> io::Result<Option<Chunk>> {

@@ -10,11 +10,13 @@ struct Counting;
 thread_local! {
     static ALLOCATED: Cell<usize> = const { Cell::new(0) };
     static LIVE: Cell<isize> = const { Cell::new(0) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
 }
 
 fn count(size: usize, sign: isize) {
     if sign > 0 {
         let _ = ALLOCATED.try_with(|a| a.set(a.get() + size));
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
     }
     let _ = LIVE.try_with(|l| l.set(l.get() + sign * size as isize));
 }
@@ -38,6 +40,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 /// Bytes allocated and not yet freed by this thread.
+#[allow(dead_code)] // not every test file that counts needs it
 pub fn live_bytes() -> isize {
     LIVE.with(Cell::get)
 }
@@ -46,4 +49,10 @@ pub fn live_bytes() -> isize {
 #[allow(dead_code)] // not every test file that counts needs it
 pub fn allocated_bytes() -> usize {
     ALLOCATED.with(Cell::get)
+}
+
+/// Allocations this thread has made so far.
+#[allow(dead_code)] // not every test file that counts needs it
+pub fn allocations() -> usize {
+    COUNT.with(Cell::get)
 }

@@ -1,0 +1,197 @@
+//! Multishot receive into the provided buffer ring: every byte arrives, in
+//! order; each buffer goes back to the ring when its `RecvBuf` is dropped;
+//! a receive that finds the ring empty waits for a buffer instead of
+//! failing or spinning; a dropped receive loses nothing; and a runtime
+//! without a ring says so.
+
+#![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
+
+use ch14_performance::bufring::Chunk;
+use ch14_performance::echo::echo_multishot;
+use ch14_performance::executor::{Runtime, buffers_out, poll_once, spawn, yield_now};
+use ch14_performance::net::{TcpListener, TcpStream};
+use ch14_performance::ring::{self, Tuning};
+use ch14_performance::task::timeout;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+fn runtime(buffers: Option<(u16, u32)>) -> Option<Runtime> {
+    ring::open_or_skip(8)?;
+    let tuning = Tuning {
+        buffers,
+        ..Tuning::default()
+    };
+    Some(Runtime::with_tuning(64, &tuning).unwrap())
+}
+
+fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+const LONG: Duration = Duration::from_secs(20);
+
+#[test]
+fn an_echo_over_multishot_receive_returns_every_byte_and_every_buffer() {
+    let Some(mut runtime) = runtime(Some((8, 64))) else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let addr = listener.local_addr();
+            // 64-byte buffers and 8 of them: 20,000 bytes take many buffers,
+            // many times over each.
+            let client = std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                let sent: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+                let mut back = vec![0; sent.len()];
+                for (out, into) in sent.chunks(1000).zip(back.chunks_mut(1000)) {
+                    s.write_all(out).unwrap();
+                    s.read_exact(into).unwrap();
+                }
+                assert_eq!(back, sent, "the echo changed the bytes");
+            });
+            let (stream, _) = listener.accept().await.unwrap();
+            timeout(LONG, echo_multishot(stream)).await.unwrap().unwrap();
+            client.join().unwrap();
+            assert_eq!(buffers_out(), 0, "a buffer never went back to the ring");
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_receive_that_finds_the_ring_empty_waits_for_a_buffer() {
+    let Some(mut runtime) = runtime(Some((2, 64))) else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let addr = listener.local_addr();
+            let mut clients: Vec<_> = (0..3)
+                .map(|_| std::net::TcpStream::connect(addr).unwrap())
+                .collect();
+            let mut streams = Vec::new();
+            for _ in 0..3 {
+                streams.push(listener.accept().await.unwrap().0);
+            }
+            for (i, c) in clients.iter_mut().enumerate() {
+                c.write_all(&[i as u8; 10]).unwrap();
+            }
+            let mut first = streams[0].recv_many().unwrap();
+            let mut second = streams[1].recv_many().unwrap();
+            let mut third = streams[2].recv_many().unwrap();
+            let a = timeout(LONG, first.next()).await.unwrap().unwrap().unwrap();
+            let b = timeout(LONG, second.next()).await.unwrap().unwrap().unwrap();
+            assert_eq!(buffers_out(), 2);
+            // Both buffers are held: the third receive must wait, however
+            // often it is polled, and not fail.
+            let mut waiting = Box::pin(third.next());
+            for _ in 0..20 {
+                assert!(poll_once(&mut waiting).await.is_pending());
+                yield_now().await;
+            }
+            assert_eq!((&a[..], &b[..]), (&[0u8; 10][..], &[1u8; 10][..]));
+            drop(a);
+            let c = timeout(LONG, waiting).await.unwrap().unwrap().unwrap();
+            assert_eq!(&c[..], &[2u8; 10][..]);
+            drop((b, c));
+            assert_eq!(buffers_out(), 0);
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_dropped_receive_leaves_what_it_got_for_the_next_read() {
+    let Some(mut runtime) = runtime(Some((4, 64))) else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let mut client = std::net::TcpStream::connect(listener.local_addr()).unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut received = stream.recv_many().unwrap();
+            // Armed (first poll), then bytes arrive that nobody takes.
+            let mut next = Box::pin(received.next());
+            assert!(poll_once(&mut next).await.is_pending());
+            drop(next);
+            client.write_all(b"kept for later").unwrap();
+            // Wait until the kernel has completed the receive into a buffer,
+            // then drop it with the bytes there, untaken.
+            timeout(LONG, async {
+                while received.queued() == 0 {
+                    yield_now().await;
+                }
+            })
+            .await
+            .unwrap();
+            assert_eq!(buffers_out(), 0, "a completion, not yet a RecvBuf");
+            drop(received);
+            let (n, buf) = stream.read(Vec::with_capacity(64)).await;
+            assert_eq!(&buf[..n.unwrap()], b"kept for later");
+            assert_eq!(buffers_out(), 0, "the dropped receive kept a buffer");
+            // And a new multishot receive gets what comes next.
+            let mut received = stream.recv_many().unwrap();
+            client.write_all(b"and then").unwrap();
+            let chunk = timeout(LONG, received.next()).await.unwrap().unwrap().unwrap();
+            assert!(matches!(chunk, Chunk::Ring(_)));
+            assert_eq!(&chunk[..], b"and then");
+        })
+        .unwrap();
+}
+
+#[test]
+fn many_connections_share_few_buffers() {
+    let Some(mut runtime) = runtime(Some((4, 128))) else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let addr = listener.local_addr();
+            let clients = std::thread::spawn(move || {
+                let mut streams: Vec<_> = (0..50)
+                    .map(|_| std::net::TcpStream::connect(addr).unwrap())
+                    .collect();
+                for round in 0..20u8 {
+                    for s in &mut streams {
+                        s.write_all(&[round; 100]).unwrap();
+                    }
+                    for s in &mut streams {
+                        let mut back = [0; 100];
+                        s.read_exact(&mut back).unwrap();
+                        assert_eq!(back, [round; 100]);
+                    }
+                }
+            });
+            let mut echoes = Vec::new();
+            for _ in 0..50 {
+                let (stream, _) = listener.accept().await.unwrap();
+                echoes.push(spawn(echo_multishot(stream)));
+            }
+            for echo in echoes {
+                timeout(LONG, echo).await.unwrap().unwrap().unwrap();
+            }
+            clients.join().unwrap();
+            assert_eq!(buffers_out(), 0);
+        })
+        .unwrap();
+}
+
+#[test]
+fn recv_many_without_a_buffer_ring_says_what_is_missing() {
+    let Some(mut runtime) = runtime(None) else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let _client = std::net::TcpStream::connect(listener.local_addr()).unwrap();
+            let (stream, _): (TcpStream, _) = listener.accept().await.unwrap();
+            let err = stream.recv_many().unwrap_err();
+            assert!(err.to_string().contains("Tuning::buffers"), "{err}");
+        })
+        .unwrap();
+}

@@ -22,27 +22,41 @@ ensure_mdbook() {
     cargo install mdbook --locked --version "$MDBOOK_VERSION" --root "$TOOLS" --quiet
 }
 
-# A Chromium for the browser check: $CHROME, one already on PATH, or Debian's
-# package installed with apt-get (as root, or with passwordless sudo).
-ensure_chromium() {
-    local candidate
-    for candidate in ${CHROME:-} chromium chromium-browser google-chrome google-chrome-stable; do
-        if command -v "$candidate" >/dev/null; then
-            return
-        fi
-    done
+# Installs Debian package $2 with apt-get unless command $1 exists (as root,
+# or with passwordless sudo).
+ensure_package() {
+    local command=$1 package=$2
+    if command -v "$command" >/dev/null; then
+        return
+    fi
     local sudo=()
     if [[ $(id -u) -ne 0 ]]; then
         if sudo -n true 2>/dev/null; then
             sudo=(sudo -n)
         else
-            say "ci: no Chromium found and no root to install it: install Debian's 'chromium' package, or set CHROME=/path/to/chrome"
+            say "ci: no $command and no root to install it: install Debian's '$package' package"
             return 1
         fi
     fi
-    say "ci: installing Chromium with apt-get (only the first time)"
+    say "ci: installing $package with apt-get (only the first time)"
     "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$package" >/dev/null
+}
+
+# A Chromium for the browser check: $CHROME, one already on PATH, or Debian's.
+ensure_chromium() {
+    local candidate
+    for candidate in ${CHROME:-} chromium-browser google-chrome google-chrome-stable; do
+        if command -v "$candidate" >/dev/null; then
+            return
+        fi
+    done
+    ensure_package chromium chromium
+}
+
+# strace and taskset, which chapter 14's benchmark (and its test) run.
+ensure_bench_tools() {
+    ensure_package strace strace && ensure_package taskset util-linux
 }
 
 # Builds the book into book/book. mdBook logs a missing include or broken HTML

@@ -183,7 +183,11 @@ impl BufRing {
     fn buffer(&self, bid: u16) -> *mut u8 {
         // SAFETY: the caller's `bid` is below `count` (checked by `take`,
         // or a loop over `0..count`), so the offset is inside `memory`.
-        unsafe { self.memory.as_ptr().add(usize::from(bid) * self.size as usize) }
+        unsafe {
+            self.memory
+                .as_ptr()
+                .add(usize::from(bid) * self.size as usize)
+        }
     }
 
     /// The buffer a completion named, with its first `len` bytes filled:

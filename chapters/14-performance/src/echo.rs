@@ -54,9 +54,21 @@ pub struct Mode {
     /// One multishot accept for all connections (`TcpListener::incoming`),
     /// instead of an accept submitted per connection.
     pub multishot_accept: bool,
-    /// One multishot receive per connection into the provided buffer ring
-    /// (`echo_multishot`), instead of the linked write and read of `echo`.
-    pub multishot_recv: bool,
+    /// How each connection receives.
+    pub recv: Recv,
+}
+
+/// How the echo receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recv {
+    /// Into its own buffers, each read linked after the last reply (`echo`,
+    /// chapter 10's).
+    Linked,
+    /// The same links, the reads taking buffers from the provided buffer
+    /// ring when bytes arrive (`echo_ring_buffers`).
+    LinkedRingBuffers,
+    /// One multishot receive into the ring (`echo_multishot`).
+    Multishot,
 }
 
 /// The echo server, as `mode` says. `serve` is chapter 12's, with both off.
@@ -75,14 +87,27 @@ pub async fn serve_with(
         stream.set_nodelay(true)?;
         accepted += 1;
         spawn(async move {
-            let echoed = match mode.multishot_recv {
-                true => echo_multishot(stream).await,
-                false => echo(stream).await,
+            let echoed = match mode.recv {
+                Recv::Linked => echo(stream).await,
+                Recv::LinkedRingBuffers => echo_ring_buffers(stream).await,
+                Recv::Multishot => echo_multishot(stream).await,
             };
             if let Err(e) = echoed {
                 log::debug!("echo: connection from {peer} ended: {e}");
             }
         });
+    }
+    Ok(())
+}
+
+/// Sends back everything it receives until the peer closes: each reply and
+/// the next receive go to the kernel linked, as in `echo`, and the receive
+/// takes a ring buffer only when bytes arrive, so a waiting connection holds
+/// none.
+pub async fn echo_ring_buffers(stream: TcpStream) -> io::Result<()> {
+    let mut received = stream.recv_buf().await?;
+    while let Some(chunk) = received {
+        received = stream.send_then_recv(chunk).await?;
     }
     Ok(())
 }

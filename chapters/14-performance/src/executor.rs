@@ -5,14 +5,14 @@
 
 use crate::reactor::{self, Doorbell, Handle, Reactor, Stats};
 use crate::ring::Tuning;
-use std::cell::RefCell;
 use crate::task::Runnable;
+use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -133,7 +133,9 @@ impl Spawned {
     /// Polls the task; a wake from here on queues it again.
     fn poll(&self) -> Poll<()> {
         self.wake.queued.store(false, Ordering::Release);
-        self.task.as_ref().run(&mut Context::from_waker(&self.waker))
+        self.task
+            .as_ref()
+            .run(&mut Context::from_waker(&self.waker))
     }
 }
 

@@ -20,15 +20,20 @@ fn main() -> ExitCode {
     let done = match args.as_slice() {
         [] => bench::run(&bench::Options::full()),
         ["--quick", "--out", dir] => bench::run(&bench::Options::quick(dir)),
+        ["--only", names] => bench::run(&bench::Options {
+            only: Some(names.split(',').map(str::to_string).collect()),
+            ..bench::Options::full()
+        }),
         ["serve", name] => bench::servers::serve(name),
         ["micro", test, runtime, n] => bench::micro::run(test, runtime, n),
         ["report"] => bench::report::write(&bench::results_dir()),
         ["report", "--check"] => bench::report::check(&bench::results_dir()),
         _ => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "usage: ch14-performance [--quick --out DIR | serve NAME | micro TEST \
-             RUNTIME N | report [--check]]\n(no arguments: the whole benchmark, \
-             which writes results/)",
+            "usage: ch14-performance [--quick --out DIR | --only NAME,NAME | serve NAME \
+             | micro TEST RUNTIME N | report [--check]]\n(no arguments: the whole \
+             benchmark, which writes results/; --only compares a few servers and \
+             writes nothing)",
         )),
     };
     match done {

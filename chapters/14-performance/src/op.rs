@@ -38,6 +38,21 @@ pub trait Operation: 'static {
     /// operation owned (its buffer, say).
     fn complete(self, result: i32) -> Self::Output;
 
+    /// Like `complete_linked`, with the completion's flags, for an operation
+    /// that needs them (a receive that took a ring buffer says which).
+    fn complete_with_flags(
+        self,
+        first: Option<i32>,
+        result: i32,
+        flags: u32,
+    ) -> Self::Output
+    where
+        Self: Sized,
+    {
+        let _ = flags;
+        self.complete_linked(first, result)
+    }
+
     /// The last completion of an operation whose future was dropped. The
     /// default just drops the resources. An operation whose result is worth
     /// keeping (bytes read, an accepted socket) salvages it here for the next
@@ -57,7 +72,9 @@ pub trait Operation: 'static {
     /// For a multishot operation whose future was dropped: a result that is
     /// not its last (`abandoned` gets the last), with the completion's flags
     /// (which name the buffer a receive filled). The last one, if it carries
-    /// a buffer, comes here too, before `abandoned`. The default drops it.
+    /// a buffer, comes here too, before `abandoned`, and so does the one
+    /// completion of a single-shot receive that took a ring buffer. The
+    /// default drops it.
     fn abandoned_more(&mut self, result: i32, flags: u32, woken: &mut Vec<Waker>) {
         let _ = (result, flags, woken);
     }
@@ -138,9 +155,13 @@ impl<T: Operation> Future for Op<T> {
         this.submitted = key.map(|key| (reactor, key));
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(Completion { first, result })) => {
+            Ok(Poll::Ready(Completion {
+                first,
+                result,
+                flags,
+            })) => {
                 let operation = this.operation.take().expect("checked above");
-                Poll::Ready(Ok(operation.complete_linked(first, result)))
+                Poll::Ready(Ok(operation.complete_with_flags(first, result, flags)))
             }
             Err(e) => Poll::Ready(Err(e)),
         }

@@ -134,7 +134,10 @@ pub(crate) fn io_uring_enter(
         Some(arg) => {
             flags |= ENTER_EXT_ARG;
             let size = size_of::<io_uring::types::SubmitArgs<'_, '_>>();
-            ((arg as *const io_uring::types::SubmitArgs<'_, '_>).cast(), size)
+            (
+                (arg as *const io_uring::types::SubmitArgs<'_, '_>).cast(),
+                size,
+            )
         }
         None => (std::ptr::null::<libc::c_void>(), 0),
     };

@@ -46,7 +46,8 @@ impl<F: Future> Runnable for TaskCell<F> {
         // moves), and the future is never moved out of it: it is dropped in
         // place when the stage is overwritten below.
         let future = unsafe { Pin::new_unchecked(future) };
-        let output = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let output = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => Ok(output),
             Err(panic) => {
@@ -71,12 +72,16 @@ trait Joinable<T> {
 }
 
 impl<F: Future> Joinable<F::Output> for TaskCell<F> {
-    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
+    fn poll_join(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<F::Output, JoinError>> {
         // Borrowed only while the task polls itself, and a task that awaits
         // its own handle waits forever, as it would anywhere.
         if let Ok(mut stage) = self.stage.try_borrow_mut()
             && let Stage::Done(_) = &*stage
-            && let Stage::Done(output) = std::mem::replace(&mut *stage, Stage::Taken)
+            && let Stage::Done(output) =
+                std::mem::replace(&mut *stage, Stage::Taken)
         {
             return Poll::Ready(output);
         }

@@ -7,8 +7,10 @@
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
 use ch14_performance::bufring::Chunk;
-use ch14_performance::echo::echo_multishot;
-use ch14_performance::executor::{Runtime, buffers_out, poll_once, spawn, yield_now};
+use ch14_performance::echo::{Recv, echo_multishot, echo_ring_buffers};
+use ch14_performance::executor::{
+    Runtime, buffers_out, poll_once, spawn, yield_now,
+};
 use ch14_performance::net::{TcpListener, TcpStream};
 use ch14_performance::ring::{self, Tuning};
 use ch14_performance::task::timeout;
@@ -33,6 +35,15 @@ const LONG: Duration = Duration::from_secs(20);
 
 #[test]
 fn an_echo_over_multishot_receive_returns_every_byte_and_every_buffer() {
+    echo_every_byte(Recv::Multishot);
+}
+
+#[test]
+fn an_echo_over_linked_ring_buffer_receives_returns_every_byte_and_every_buffer() {
+    echo_every_byte(Recv::LinkedRingBuffers);
+}
+
+fn echo_every_byte(recv: Recv) {
     let Some(mut runtime) = runtime(Some((8, 64))) else {
         return;
     };
@@ -44,7 +55,8 @@ fn an_echo_over_multishot_receive_returns_every_byte_and_every_buffer() {
             // many times over each.
             let client = std::thread::spawn(move || {
                 let mut s = std::net::TcpStream::connect(addr).unwrap();
-                let sent: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+                let sent: Vec<u8> =
+                    (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
                 let mut back = vec![0; sent.len()];
                 for (out, into) in sent.chunks(1000).zip(back.chunks_mut(1000)) {
                     s.write_all(out).unwrap();
@@ -53,7 +65,13 @@ fn an_echo_over_multishot_receive_returns_every_byte_and_every_buffer() {
                 assert_eq!(back, sent, "the echo changed the bytes");
             });
             let (stream, _) = listener.accept().await.unwrap();
-            timeout(LONG, echo_multishot(stream)).await.unwrap().unwrap();
+            let echo = async {
+                match recv {
+                    Recv::Multishot => echo_multishot(stream).await,
+                    _ => echo_ring_buffers(stream).await,
+                }
+            };
+            timeout(LONG, echo).await.unwrap().unwrap();
             client.join().unwrap();
             assert_eq!(buffers_out(), 0, "a buffer never went back to the ring");
         })
@@ -83,7 +101,11 @@ fn a_receive_that_finds_the_ring_empty_waits_for_a_buffer() {
             let mut second = streams[1].recv_many().unwrap();
             let mut third = streams[2].recv_many().unwrap();
             let a = timeout(LONG, first.next()).await.unwrap().unwrap().unwrap();
-            let b = timeout(LONG, second.next()).await.unwrap().unwrap().unwrap();
+            let b = timeout(LONG, second.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
             assert_eq!(buffers_out(), 2);
             // Both buffers are held: the third receive must wait, however
             // often it is polled, and not fail.
@@ -110,7 +132,8 @@ fn a_dropped_receive_leaves_what_it_got_for_the_next_read() {
     runtime
         .block_on(async {
             let listener = TcpListener::bind(loopback()).unwrap();
-            let mut client = std::net::TcpStream::connect(listener.local_addr()).unwrap();
+            let mut client =
+                std::net::TcpStream::connect(listener.local_addr()).unwrap();
             let (stream, _) = listener.accept().await.unwrap();
             let mut received = stream.recv_many().unwrap();
             // Armed (first poll), then bytes arrive that nobody takes.
@@ -135,7 +158,11 @@ fn a_dropped_receive_leaves_what_it_got_for_the_next_read() {
             // And a new multishot receive gets what comes next.
             let mut received = stream.recv_many().unwrap();
             client.write_all(b"and then").unwrap();
-            let chunk = timeout(LONG, received.next()).await.unwrap().unwrap().unwrap();
+            let chunk = timeout(LONG, received.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
             assert!(matches!(chunk, Chunk::Ring(_)));
             assert_eq!(&chunk[..], b"and then");
         })
@@ -188,10 +215,80 @@ fn recv_many_without_a_buffer_ring_says_what_is_missing() {
     runtime
         .block_on(async {
             let listener = TcpListener::bind(loopback()).unwrap();
-            let _client = std::net::TcpStream::connect(listener.local_addr()).unwrap();
+            let _client =
+                std::net::TcpStream::connect(listener.local_addr()).unwrap();
             let (stream, _): (TcpStream, _) = listener.accept().await.unwrap();
             let err = stream.recv_many().unwrap_err();
             assert!(err.to_string().contains("Tuning::buffers"), "{err}");
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_linked_receive_that_finds_the_ring_empty_waits_after_its_send() {
+    let Some(mut runtime) = runtime(Some((1, 64))) else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let addr = listener.local_addr();
+            let mut a = std::net::TcpStream::connect(addr).unwrap();
+            let mut b = std::net::TcpStream::connect(addr).unwrap();
+            let (sa, _) = listener.accept().await.unwrap();
+            let (sb, _) = listener.accept().await.unwrap();
+            a.write_all(b"from a").unwrap();
+            // The one buffer holds a's bytes.
+            let held = timeout(LONG, sa.recv_buf())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            assert_eq!(buffers_out(), 1);
+            b.write_all(b"from b").unwrap();
+            let mut waiting =
+                Box::pin(sb.send_then_recv(Chunk::Salvaged(b"reply".to_vec())));
+            for _ in 0..20 {
+                assert!(poll_once(&mut waiting).await.is_pending());
+                yield_now().await;
+            }
+            // The send went out while the receive waits for a buffer.
+            let mut reply = [0; 5];
+            b.read_exact(&mut reply).unwrap();
+            assert_eq!(&reply, b"reply");
+            assert_eq!(&held[..], b"from a");
+            drop(held);
+            let got = timeout(LONG, waiting).await.unwrap().unwrap().unwrap();
+            assert_eq!(&got[..], b"from b");
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_dropped_linked_receive_leaves_what_it_got_for_the_next_read() {
+    let Some(mut runtime) = runtime(Some((4, 64))) else {
+        return;
+    };
+    runtime
+        .block_on(async {
+            let listener = TcpListener::bind(loopback()).unwrap();
+            let mut client =
+                std::net::TcpStream::connect(listener.local_addr()).unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut receive = Box::pin(stream.recv_buf());
+            assert!(poll_once(&mut receive).await.is_pending());
+            client.write_all(b"not lost").unwrap();
+            // Let the kernel complete it into a ring buffer, then drop it
+            // untaken: the parked receive keeps the bytes.
+            for _ in 0..10 {
+                yield_now().await;
+            }
+            drop(receive);
+            let (n, buf) = timeout(LONG, stream.read(Vec::with_capacity(64)))
+                .await
+                .unwrap();
+            assert_eq!(&buf[..n.unwrap()], b"not lost");
+            assert_eq!(buffers_out(), 0);
         })
         .unwrap();
 }

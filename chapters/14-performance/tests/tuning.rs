@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
-use ch14_performance::echo::{Mode, serve_with};
+use ch14_performance::echo::{Mode, Recv, serve_with};
 use ch14_performance::executor::{Runtime, spawn, stats, yield_now};
 use ch14_performance::net::TcpListener;
 use ch14_performance::ring::{self, TaskRun, Tuning};
@@ -39,7 +39,8 @@ fn echo_round_trips(tuning: &Tuning, mode: Mode) {
     let mut runtime = Runtime::with_tuning(64, tuning).unwrap();
     runtime
         .block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let listener =
+                TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
             let addr = listener.local_addr();
             let server = spawn(serve_with(listener, Some(4), mode));
             let clients = std::thread::spawn(move || {
@@ -59,7 +60,11 @@ fn echo_round_trips(tuning: &Tuning, mode: Mode) {
                     .collect();
                 threads.into_iter().for_each(|t| t.join().unwrap());
             });
-            timeout(Duration::from_secs(30), server).await.unwrap().unwrap().unwrap();
+            timeout(Duration::from_secs(30), server)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
             // The echo tasks end when their clients close.
             while !clients.is_finished() {
                 sleep(Duration::from_millis(1)).await;
@@ -75,12 +80,20 @@ fn every_setup_echoes_with_both_modes() {
         return;
     }
     for tuning in setups() {
-        for (accept, recv) in [(false, false), (true, true)] {
-            let mode = Mode {
-                multishot_accept: accept,
-                multishot_recv: recv && tuning.buffers.is_some(),
-            };
-            echo_round_trips(&tuning, mode);
+        let recvs = match tuning.buffers {
+            Some(_) => vec![Recv::Linked, Recv::LinkedRingBuffers, Recv::Multishot],
+            None => vec![Recv::Linked],
+        };
+        for recv in recvs {
+            for multishot_accept in [false, true] {
+                echo_round_trips(
+                    &tuning,
+                    Mode {
+                        multishot_accept,
+                        recv,
+                    },
+                );
+            }
         }
     }
 }
@@ -93,9 +106,11 @@ fn with_the_taskrun_flag_turns_with_nothing_for_the_kernel_do_not_enter_it() {
     let mut runtime = Runtime::with_tuning(64, &Tuning::default()).unwrap();
     runtime
         .block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let listener =
+                TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
             // Operations in flight that will not complete: an accept.
-            let _accepting = spawn(async move { listener.accept().await.map(drop) });
+            let _accepting =
+                spawn(async move { listener.accept().await.map(drop) });
             sleep(Duration::from_millis(1)).await;
             let before = stats().enters;
             // A hundred turns that do not sleep (the task is always ready):
@@ -106,7 +121,10 @@ fn with_the_taskrun_flag_turns_with_nothing_for_the_kernel_do_not_enter_it() {
                 yield_now().await;
             }
             let enters = stats().enters - before;
-            assert!(enters <= 5, "{enters} enters in 100 turns with nothing to do");
+            assert!(
+                enters <= 5,
+                "{enters} enters in 100 turns with nothing to do"
+            );
         })
         .unwrap();
 }

@@ -83,7 +83,10 @@ pub fn base(previous: &Path, next: &Path) -> io::Result<PathBuf> {
             } else {
                 Err(io::Error::new(
                     io::ErrorKind::NotFound,
-                    format!("{}: based-on names no chapter: {name}", next.display()),
+                    format!(
+                        "{}: based-on names no chapter: {name}",
+                        next.display()
+                    ),
                 ))
             }
         }

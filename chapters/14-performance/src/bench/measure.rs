@@ -1,7 +1,8 @@
 //! Starting servers, loading them, and reading what they cost.
 //!
 //! Each server runs in its own process pinned to CPU 0 (`taskset`); the load
-//! comes from this process, pinned to CPU 1. CPU time is read from
+//! comes from this process, pinned to CPU 1, one thread driving every
+//! connection. CPU time is read from
 //! `/proc/PID/task/*`: the total from `schedstat` (nanoseconds), split into
 //! user and kernel time in the proportion of the `stat` tick counters
 //! (which are sampled, so only their ratio is used). System calls are counted
@@ -51,7 +52,9 @@ pub fn pin_self_to_cpu(cpu: usize) -> io::Result<()> {
         let e = io::Error::last_os_error();
         return Err(io::Error::new(
             e.kind(),
-            format!("cannot pin the load to CPU {cpu} (the benchmark needs 2 CPUs): {e}"),
+            format!(
+                "cannot pin the load to CPU {cpu} (the benchmark needs 2 CPUs): {e}"
+            ),
         ));
     }
     Ok(())
@@ -111,17 +114,23 @@ impl Running {
         let mut command = Command::new("taskset");
         command.args(["-c", "0"]);
         if let Some(out) = strace_to {
-            command.args(["strace", "-f", "-c", "-o"]).arg(out).arg("--");
+            command
+                .args(["strace", "-f", "-c", "-o"])
+                .arg(out)
+                .arg("--");
         }
         command.arg(program()?).args(["serve", name]);
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let mut child = command
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("start server {name}: {e}")))?;
-        let stdout = child.stdout.take().ok_or_else(|| io::Error::other("no stdout"))?;
+        let mut child = command.spawn().map_err(|e| {
+            io::Error::new(e.kind(), format!("start server {name}: {e}"))
+        })?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout"))?;
         let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
         stdout.read_line(&mut line)?;
@@ -192,7 +201,11 @@ fn strace_file() -> PathBuf {
 
 /// Counts the server's system calls while `connections` connections make
 /// `rounds` round trips each (and are opened and closed).
-pub fn count_syscalls(name: &str, connections: usize, rounds: usize) -> io::Result<u64> {
+pub fn count_syscalls(
+    name: &str,
+    connections: usize,
+    rounds: usize,
+) -> io::Result<u64> {
     let file = strace_file();
     let running = Running::start_with(name, Some(&file))?;
     echo_load(running.addr, connections, rounds)?;
@@ -203,16 +216,23 @@ pub fn count_syscalls(name: &str, connections: usize, rounds: usize) -> io::Resu
         .find(|l| l.trim_end().ends_with("total"))
         .and_then(|l| l.split_whitespace().nth(3))
         .and_then(|n| n.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("no total in strace's summary:\n{text}")))
+        .ok_or_else(|| {
+            io::Error::other(format!("no total in strace's summary:\n{text}"))
+        })
 }
 
 /// The pid of strace's child (the server), under `taskset`'s exec'd strace.
 fn traced_pid(strace: u32) -> io::Result<u32> {
     for _ in 0..500 {
-        let children =
-            std::fs::read_to_string(format!("/proc/{strace}/task/{strace}/children"))
-                .unwrap_or_default();
-        if let Some(pid) = children.split_whitespace().next().and_then(|p| p.parse().ok()) {
+        let children = std::fs::read_to_string(format!(
+            "/proc/{strace}/task/{strace}/children"
+        ))
+        .unwrap_or_default();
+        if let Some(pid) = children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+        {
             return Ok(pid);
         }
         std::thread::sleep(Duration::from_millis(2));
@@ -235,7 +255,9 @@ impl Cpu {
             return cpu;
         };
         for task in tasks.flatten() {
-            let read = |file| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
+            let read = |file| {
+                std::fs::read_to_string(task.path().join(file)).unwrap_or_default()
+            };
             cpu.total_ns += read("schedstat")
                 .split_whitespace()
                 .next()
@@ -248,7 +270,12 @@ impl Cpu {
                 .rsplit_once(')')
                 .map(|(_, rest)| rest.split_whitespace().collect())
                 .unwrap_or_default();
-            let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+            let field = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|f| f.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
             cpu.user_ticks += field(11);
             cpu.kernel_ticks += field(12);
         }
@@ -266,7 +293,11 @@ impl Cpu {
 
     fn user_share(&self) -> f64 {
         let ticks = self.user_ticks + self.kernel_ticks;
-        if ticks == 0 { 0.0 } else { self.user_ticks as f64 / ticks as f64 }
+        if ticks == 0 {
+            0.0
+        } else {
+            self.user_ticks as f64 / ticks as f64
+        }
     }
 
     /// Time in user space, in nanoseconds.
@@ -304,24 +335,86 @@ fn round_trip(stream: &mut TcpStream) -> io::Result<()> {
     stream.read_exact(&mut back)
 }
 
-/// `connections` connections, each on its own thread, make `rounds` round
-/// trips; the seconds from the first to the last.
-pub fn echo_load(addr: SocketAddr, connections: usize, rounds: usize) -> io::Result<f64> {
-    let streams = (0..connections)
-        .map(|_| connect(addr))
-        .collect::<io::Result<Vec<_>>>()?;
+// ANCHOR: load
+/// `connections` connections make `rounds` round trips each, all driven by
+/// this one thread with mio (edge-triggered readiness): each connection sends
+/// its next message as soon as the last one's echo is back. One thread, not
+/// one per connection, so that the load's own cost is small, the same for
+/// every server, and does not grow with the connections. The seconds from
+/// the first message to the last echo.
+pub fn echo_load(
+    addr: SocketAddr,
+    connections: usize,
+    rounds: usize,
+) -> io::Result<f64> {
+    use mio::{Events, Interest, Poll, Token};
+    struct Conn {
+        stream: mio::net::TcpStream,
+        left: usize,
+        pending: usize,
+    }
+    let mut poll = Poll::new()?;
+    let mut conns = Vec::with_capacity(connections);
+    for i in 0..connections {
+        let stream = connect(addr)?;
+        stream.set_nonblocking(true)?;
+        let mut stream = mio::net::TcpStream::from_std(stream);
+        poll.registry()
+            .register(&mut stream, Token(i), Interest::READABLE)?;
+        conns.push(Conn {
+            stream,
+            left: rounds,
+            pending: 0,
+        });
+    }
+    let message = [7u8; MESSAGE];
+    let send = |conn: &mut Conn| -> io::Result<()> {
+        // 64 bytes into an empty socket buffer go at once, or something is wrong.
+        match conn.stream.write(&message)? {
+            MESSAGE => Ok(()),
+            n => Err(io::Error::other(format!("short write of {n} bytes"))),
+        }
+    };
     let started = Instant::now();
-    let threads: Vec<_> = streams
-        .into_iter()
-        .map(|mut s| std::thread::spawn(move || (0..rounds).try_for_each(|_| round_trip(&mut s))))
-        .collect();
-    for thread in threads {
-        thread
-            .join()
-            .map_err(|_| io::Error::other("a load thread panicked"))??;
+    let mut busy = 0;
+    for conn in conns.iter_mut().filter(|c| c.left > 0) {
+        send(conn)?;
+        busy += 1;
+    }
+    let mut events = Events::with_capacity(1024);
+    let mut buf = [0u8; 4096];
+    while busy > 0 {
+        poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+        if events.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the server sent nothing back for 10 s",
+            ));
+        }
+        for event in &events {
+            let conn = &mut conns[event.token().0];
+            loop {
+                match conn.stream.read(&mut buf) {
+                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    Ok(n) => conn.pending += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            while conn.pending >= MESSAGE && conn.left > 0 {
+                conn.pending -= MESSAGE;
+                conn.left -= 1;
+                if conn.left > 0 {
+                    send(conn)?;
+                } else {
+                    busy -= 1;
+                }
+            }
+        }
     }
     Ok(started.elapsed().as_secs_f64())
 }
+// ANCHOR_END: load
 
 /// `count` times in a row: connect, one round trip, close; the seconds.
 pub fn churn_load(addr: SocketAddr, count: usize) -> io::Result<f64> {
@@ -334,7 +427,10 @@ pub fn churn_load(addr: SocketAddr, count: usize) -> io::Result<f64> {
 
 /// Opens `count` connections that each make one round trip and then stay
 /// open and idle (until the result is dropped).
-pub fn idle_connections(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpStream>> {
+pub fn idle_connections(
+    addr: SocketAddr,
+    count: usize,
+) -> io::Result<Vec<TcpStream>> {
     (0..count)
         .map(|_| {
             let mut stream = connect(addr)?;

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 pub const TESTS: [&str; 3] = ["spawn", "sleeps", "sleep-memory"];
 
 /// The runtimes, in the order the results list them.
-pub const RUNTIMES: [&str; 6] = ["ch12", "ours", "pool", "tokio-ct", "tokio-mt", "monoio"];
+pub const RUNTIMES: [&str; 6] =
+    ["ch12", "ours", "pool", "tokio-ct", "tokio-mt", "monoio"];
 
 // ANCHOR: micro
 /// The body of each test, for any runtime with a `spawn` and a `sleep`.
@@ -29,7 +30,8 @@ macro_rules! body {
                     let mut rounds = Vec::new();
                     for _ in 0..5 {
                         let started = Instant::now();
-                        let handles: Vec<_> = (0..$n).map(|i| $spawn(async move { i })).collect();
+                        let handles: Vec<_> =
+                            (0..$n).map(|i| $spawn(async move { i })).collect();
                         for handle in handles {
                             let _ = handle.await;
                         }
@@ -42,7 +44,11 @@ macro_rules! body {
                     for _ in 0..3 {
                         let started = Instant::now();
                         let handles: Vec<_> = (0..$n)
-                            .map(|_| $spawn(async { $sleep(Duration::from_millis(10)).await }))
+                            .map(|_| {
+                                $spawn(async {
+                                    $sleep(Duration::from_millis(10)).await
+                                })
+                            })
                             .collect();
                         for handle in handles {
                             let _ = handle.await;
@@ -54,7 +60,9 @@ macro_rules! body {
                 _ => {
                     let before = rss_bytes(std::process::id()).unwrap_or(0);
                     let handles: Vec<_> = (0..$n)
-                        .map(|_| $spawn(async { $sleep(Duration::from_secs(60)).await }))
+                        .map(|_| {
+                            $spawn(async { $sleep(Duration::from_secs(60)).await })
+                        })
                         .collect();
                     // Let every task run once, so each has its timer.
                     $sleep(Duration::from_millis(100)).await;
@@ -94,9 +102,9 @@ pub fn measure(test: &str, runtime: &str, n: usize) -> io::Result<f64> {
 
 /// The `micro` command: runs the test and prints its number.
 pub fn run(test: &str, runtime: &str, n: &str) -> io::Result<()> {
-    let n: usize = n
-        .parse()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("not a count: {n}")))?;
+    let n: usize = n.parse().map_err(|_| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("not a count: {n}"))
+    })?;
     if !TESTS.contains(&test) || !RUNTIMES.contains(&runtime) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -106,21 +114,43 @@ pub fn run(test: &str, runtime: &str, n: &str) -> io::Result<()> {
     let value = match runtime {
         "ch12" => {
             let mut rt = ch12_uring_cancel::executor::Runtime::new()?;
-            rt.block_on(body!(test, n, ch12_uring_cancel::executor::spawn, ch12_uring_cancel::time::sleep))?
+            rt.block_on(body!(
+                test,
+                n,
+                ch12_uring_cancel::executor::spawn,
+                ch12_uring_cancel::time::sleep
+            ))?
         }
         "ours" => {
             let mut rt = ch14_performance::executor::Runtime::new()?;
-            rt.block_on(body!(test, n, ch14_performance::executor::spawn, ch14_performance::time::sleep))?
+            rt.block_on(body!(
+                test,
+                n,
+                ch14_performance::executor::spawn,
+                ch14_performance::time::sleep
+            ))?
         }
         "pool" => {
-            let pool = ch13_uring_pool::executor::Pool::builder().workers(2).build()?;
-            pool.block_on(body!(test, n, ch13_uring_pool::executor::spawn, ch13_uring_pool::time::sleep))?
+            let pool = ch13_uring_pool::executor::Pool::builder()
+                .workers(2)
+                .build()?;
+            pool.block_on(body!(
+                test,
+                n,
+                ch13_uring_pool::executor::spawn,
+                ch13_uring_pool::time::sleep
+            ))?
         }
         "tokio-ct" | "tokio-mt" => {
             let rt = if runtime == "tokio-mt" {
-                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build()?
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_time()
+                    .build()?
             } else {
-                tokio::runtime::Builder::new_current_thread().enable_time().build()?
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()?
             };
             rt.block_on(body!(test, n, tokio::spawn, tokio::time::sleep))
         }
@@ -134,4 +164,3 @@ pub fn run(test: &str, runtime: &str, n: &str) -> io::Result<()> {
     println!("{value}");
     Ok(())
 }
-

@@ -30,19 +30,23 @@ pub struct Options {
     /// Task counts for the spawn and timer measurements.
     pub tasks: Vec<usize>,
     /// Where the results go.
-    pub out: PathBuf,
+    pub out: report::Dirs,
+    /// Only these servers, and no measurements inside runtimes (to compare
+    /// a few servers quickly); `None` for the whole benchmark.
+    pub only: Option<Vec<String>>,
 }
 
 impl Options {
-    /// The benchmark as the page reports it (about five minutes).
+    /// The benchmark as the page reports it (about ten minutes).
     pub fn full() -> Options {
         Options {
-            cases: vec![(1, 20_000), (16, 4_000), (128, 600)],
-            repeats: 3,
+            cases: vec![(1, 40_000), (16, 8_000), (128, 1_000)],
+            repeats: 5,
             churn: 2_000,
             idle: 5_000,
             tasks: vec![1_000, 10_000, 100_000],
             out: results_dir(),
+            only: None,
         }
     }
 
@@ -54,14 +58,22 @@ impl Options {
             churn: 20,
             idle: 50,
             tasks: vec![100, 1_000],
-            out: PathBuf::from(out),
+            out: report::Dirs {
+                results: PathBuf::from(out),
+                plots: PathBuf::from(out),
+            },
+            only: None,
         }
     }
 }
 
-/// The chapter's `results/` folder.
-pub fn results_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("results")
+/// The chapter's `results/` folder, and the book's images for the plots.
+pub fn results_dir() -> report::Dirs {
+    let chapter = Path::new(env!("CARGO_MANIFEST_DIR"));
+    report::Dirs {
+        results: chapter.join("results"),
+        plots: chapter.join("../../book/src/images"),
+    }
 }
 
 /// Runs every measurement and writes the results, then the tables and plots.
@@ -70,17 +82,33 @@ pub fn run(options: &Options) -> io::Result<()> {
     measure::pin_self_to_cpu(1)?;
     measure::raise_fd_limit();
     let mut results = Results::describe_machine();
-    let servers = servers::ALL;
+    results.describe("repeats", &options.repeats.to_string());
+    let servers: Vec<servers::Server> = servers::ALL
+        .iter()
+        .filter(|s| {
+            options
+                .only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| o == s.name))
+        })
+        .copied()
+        .collect();
     for &(connections, rounds) in &options.cases {
-        echo_case(options, &mut results, connections, rounds, servers)?;
+        echo_case(options, &mut results, connections, rounds, &servers)?;
     }
-    for server in servers {
+    for server in &servers {
         churn_and_idle(options, &mut results, server.name)?;
+    }
+    if let Some(only) = &options.only {
+        eprintln!("only {only:?}: no report (the tables need every server)");
+        return Ok(());
     }
     for test in micro::TESTS {
         for runtime in micro::RUNTIMES {
             let sizes: &[usize] = match test {
-                "spawn" | "sleep-memory" => &options.tasks[options.tasks.len() - 1..],
+                "spawn" | "sleep-memory" => {
+                    &options.tasks[options.tasks.len() - 1..]
+                }
                 _ => &options.tasks,
             };
             for &n in sizes {
@@ -90,8 +118,8 @@ pub fn run(options: &Options) -> io::Result<()> {
             }
         }
     }
-    std::fs::create_dir_all(&options.out)?;
-    results.save(&options.out.join(report::RESULTS))?;
+    std::fs::create_dir_all(&options.out.results)?;
+    results.save(&options.out.results.join(report::RESULTS))?;
     report::write(&options.out)
 }
 
@@ -118,23 +146,37 @@ fn echo_case(
     }
     for (i, server) in servers.iter().enumerate() {
         let rate = median(runs[i].iter().map(|r| r.0).collect());
-        let user = median(runs[i].iter().map(|r| r.1.user_ns() / total / 1e3).collect());
-        let kernel =
-            median(runs[i].iter().map(|r| r.1.kernel_ns() / total / 1e3).collect());
-        let row = |metric, value| Row::new("echo", metric, connections, server.name, value);
+        let user = median(
+            runs[i]
+                .iter()
+                .map(|r| r.1.user_ns() / total / 1e3)
+                .collect(),
+        );
+        let kernel = median(
+            runs[i]
+                .iter()
+                .map(|r| r.1.kernel_ns() / total / 1e3)
+                .collect(),
+        );
+        let row = |metric, value| {
+            Row::new("echo", metric, connections, server.name, value)
+        };
         results.push(row("rate", rate));
         results.push(row("user_us", user));
         results.push(row("kernel_us", kernel));
-        if let Some(overflows) = runs[i].iter().filter_map(|r| r.2.overflows).max() {
+        if let Some(overflows) = runs[i].iter().filter_map(|r| r.2.overflows).max()
+        {
             results.push(row("cq_overflows", overflows as f64));
         }
         // System calls: a run with the round trips, less one that only
         // opens and closes the same connections. strace makes every call
         // slow, so fewer round trips; the count per round trip is the same.
         let counted_rounds = rounds.div_ceil(4);
-        let with = measure::count_syscalls(server.name, connections, counted_rounds)?;
+        let with =
+            measure::count_syscalls(server.name, connections, counted_rounds)?;
         let without = measure::count_syscalls(server.name, connections, 0)?;
-        let calls = with.saturating_sub(without) as f64 / (connections * counted_rounds) as f64;
+        let calls = with.saturating_sub(without) as f64
+            / (connections * counted_rounds) as f64;
         results.push(row("syscalls", calls));
         eprintln!(
             "{connections} connections, {}: {rate:.0} round trips/s, {user:.2} + {kernel:.2} µs CPU, {calls:.3} syscalls",
@@ -146,7 +188,11 @@ fn echo_case(
 
 /// Connections per second for a connect, one round trip and a close in a
 /// row; and the server's memory per idle connection.
-fn churn_and_idle(options: &Options, results: &mut Results, name: &str) -> io::Result<()> {
+fn churn_and_idle(
+    options: &Options,
+    results: &mut Results,
+    name: &str,
+) -> io::Result<()> {
     let mut rates = Vec::new();
     for _ in 0..options.repeats {
         let running = Running::start(name, false)?;
@@ -168,7 +214,15 @@ fn churn_and_idle(options: &Options, results: &mut Results, name: &str) -> io::R
     drop((warm, idle));
     running.stop();
     let per = after.saturating_sub(before) as f64 / options.idle as f64;
-    results.push(Row::new("memory", "idle_connection", options.idle, name, per));
-    eprintln!("{name}: {rate:.0} connections/s, {per:.0} bytes per idle connection");
+    results.push(Row::new(
+        "memory",
+        "idle_connection",
+        options.idle,
+        name,
+        per,
+    ));
+    eprintln!(
+        "{name}: {rate:.0} connections/s, {per:.0} bytes per idle connection"
+    );
     Ok(())
 }

@@ -8,13 +8,13 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The results file's name in the results folder.
 pub const RESULTS: &str = "results.tsv";
 const TABLES: &str = "tables.md";
-const PLOTS: [&str; 3] = ["echo-rate.svg", "cpu.svg", "timers.svg"];
+const PLOTS: [&str; 3] = ["ch14-echo-rate.svg", "ch14-cpu.svg", "ch14-timers.svg"];
 
 /// One measured value: `group` and `metric` say what, `n` the size (the
 /// connections, or the task count), `server` whose.
@@ -29,7 +29,13 @@ pub struct Row {
 
 impl Row {
     /// A row.
-    pub fn new(group: &str, metric: &str, n: usize, server: &str, value: f64) -> Row {
+    pub fn new(
+        group: &str,
+        metric: &str,
+        n: usize,
+        server: &str,
+        value: f64,
+    ) -> Row {
         Row {
             group: group.into(),
             metric: metric.into(),
@@ -70,7 +76,15 @@ impl Results {
         meta.insert("kernel".into(), output("uname", &["-r"]));
         meta.insert("cpu".into(), cpu);
         meta.insert("cpus".into(), output("nproc", &["--all"]));
-        Results { meta, rows: Vec::new() }
+        Results {
+            meta,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Records a fact about the run (`repeats`, say).
+    pub fn describe(&mut self, key: &str, value: &str) {
+        self.meta.insert(key.into(), value.into());
     }
 
     /// Adds a row.
@@ -88,21 +102,30 @@ impl Results {
             let _ = writeln!(text, "meta\t{key}\t{value}");
         }
         for r in &self.rows {
-            let _ = writeln!(text, "{}\t{}\t{}\t{}\t{}", r.group, r.metric, r.n, r.server, r.value);
+            let _ = writeln!(
+                text,
+                "{}\t{}\t{}\t{}\t{}",
+                r.group, r.metric, r.n, r.server, r.value
+            );
         }
         std::fs::write(path, text)
     }
 
     /// Reads a results file.
     pub fn load(path: &Path) -> io::Result<Results> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+        })?;
         let mut results = Results::default();
         for (i, line) in text.lines().enumerate() {
             let bad = || {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("{}:{}: not a results line: {line:?}", path.display(), i + 1),
+                    format!(
+                        "{}:{}: not a results line: {line:?}",
+                        path.display(),
+                        i + 1
+                    ),
                 )
             };
             let fields: Vec<&str> = line.split('\t').collect();
@@ -126,10 +149,21 @@ impl Results {
     }
 
     /// The value of `group`/`metric` for `server` at `n`, if measured.
-    fn get(&self, group: &str, metric: &str, n: usize, server: &str) -> Option<f64> {
+    fn get(
+        &self,
+        group: &str,
+        metric: &str,
+        n: usize,
+        server: &str,
+    ) -> Option<f64> {
         self.rows
             .iter()
-            .find(|r| r.group == group && r.metric == metric && r.n == n && r.server == server)
+            .find(|r| {
+                r.group == group
+                    && r.metric == metric
+                    && r.n == n
+                    && r.server == server
+            })
             .map(|r| r.value)
     }
 
@@ -151,20 +185,46 @@ impl Results {
     }
 }
 
-/// Remakes the tables and plots in `dir` from `dir/results.tsv`.
-pub fn write(dir: &Path) -> io::Result<()> {
-    for (name, text) in render(&Results::load(&dir.join(RESULTS))?)? {
-        std::fs::write(dir.join(name), text)?;
+/// Where the results go: the results file and tables in one folder, the
+/// plots in another (the book's images, for the page).
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    /// `results.tsv` and `tables.md`.
+    pub results: PathBuf,
+    /// The SVG plots.
+    pub plots: PathBuf,
+}
+
+impl Dirs {
+    fn of(&self, name: &str) -> PathBuf {
+        match name.ends_with(".svg") {
+            true => self.plots.join(name),
+            false => self.results.join(name),
+        }
     }
-    eprintln!("tables and plots written to {}", dir.display());
+}
+
+/// Remakes the tables and plots from the results file.
+pub fn write(dirs: &Dirs) -> io::Result<()> {
+    std::fs::create_dir_all(&dirs.plots)?;
+    for (name, text) in render(&Results::load(&dirs.of(RESULTS))?)? {
+        std::fs::write(dirs.of(name), text)?;
+    }
+    eprintln!(
+        "tables written to {}, plots to {}",
+        dirs.results.display(),
+        dirs.plots.display()
+    );
     Ok(())
 }
 
-/// Fails if a committed table or plot is not what `dir/results.tsv` makes.
-pub fn check(dir: &Path) -> io::Result<()> {
+/// Fails if a committed table or plot is not what the results file makes.
+pub fn check(dirs: &Dirs) -> io::Result<()> {
     let mut stale = Vec::new();
-    for (name, text) in render(&Results::load(&dir.join(RESULTS))?)? {
-        if std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(text.as_str()) {
+    for (name, text) in render(&Results::load(&dirs.of(RESULTS))?)? {
+        if std::fs::read_to_string(dirs.of(name)).ok().as_deref()
+            != Some(text.as_str())
+        {
             stale.push(name);
         }
     }
@@ -172,9 +232,9 @@ pub fn check(dir: &Path) -> io::Result<()> {
         return Ok(());
     }
     Err(io::Error::other(format!(
-        "{stale:?} in {} are not what results.tsv makes; run `cargo run --release -- report` \
+        "{stale:?} are not what {} makes; run `cargo run --release -- report` \
          in chapters/14-performance",
-        dir.display()
+        dirs.of(RESULTS).display()
     )))
 }
 
@@ -202,7 +262,7 @@ fn num(value: Option<f64>) -> String {
             let digits = rounded.abs().to_string();
             let mut out = String::new();
             for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i) % 3 == 0 {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
                     out.push(',');
                 }
                 out.push(c);
@@ -226,7 +286,10 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
 
 /// CPU per round trip, user plus kernel.
 fn cpu(results: &Results, n: usize, server: &str) -> Option<f64> {
-    Some(results.get("echo", "user_us", n, server)? + results.get("echo", "kernel_us", n, server)?)
+    Some(
+        results.get("echo", "user_us", n, server)?
+            + results.get("echo", "kernel_us", n, server)?,
+    )
 }
 
 const SHOWN: [&str; 6] = ["ch12", "ours", "pool", "tokio-ct", "tokio-mt", "monoio"];
@@ -236,16 +299,20 @@ fn tables(r: &Results) -> String {
     let conns = r.sizes("echo", "rate");
     let most = conns.last().copied().unwrap_or(0);
     let least = conns.first().copied().unwrap_or(0);
-    let _ = writeln!(t, "<!-- Made by `cargo run --release -- report` from results.tsv: do not edit. -->");
+    let _ = writeln!(
+        t,
+        "<!-- Made by `cargo run --release -- report` from results.tsv: do not edit. -->"
+    );
     let _ = writeln!(t, "<!-- ANCHOR: machine -->");
     let _ = writeln!(
         t,
-        "Measured on {}, on {} ({} CPUs), Linux {}: each server pinned to CPU 0, the load on CPU 1, \
-         64-byte round trips, medians of 3 runs.",
+        "Measured on {}, on {} ({} CPUs), Linux {}: each server pinned to CPU 0, the load (one \
+         thread) on CPU 1, 64-byte round trips, medians of {} runs.",
         r.meta("date"),
         r.meta("cpu"),
         r.meta("cpus"),
-        r.meta("kernel")
+        r.meta("kernel"),
+        r.meta("repeats"),
     );
     let _ = writeln!(t, "<!-- ANCHOR_END: machine -->\n");
 
@@ -285,7 +352,11 @@ fn tables(r: &Results) -> String {
     let _ = writeln!(t, "<!-- ANCHOR_END: echo -->\n");
 
     let churn = r.sizes("churn", "rate").last().copied().unwrap_or(0);
-    let idle = r.sizes("memory", "idle_connection").last().copied().unwrap_or(0);
+    let idle = r
+        .sizes("memory", "idle_connection")
+        .last()
+        .copied()
+        .unwrap_or(0);
     let _ = writeln!(t, "<!-- ANCHOR: ladder -->");
     let mid = conns.get(conns.len() / 2).copied().unwrap_or(0);
     let _ = writeln!(
@@ -293,26 +364,26 @@ fn tables(r: &Results) -> String {
         "| step | round trips/s at {mid} | at {most} | CPU µs/round trip at {most} | syscalls/round trip at {least} | connections/s (connect, 1 round trip, close) | bytes per idle connection |"
     );
     let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|");
-    for (i, s) in LADDER.iter().enumerate() {
-        // Each step against the one before; SQPOLL against the kept runtime.
-        let before = match (i, s.name) {
-            (0, _) => None,
-            (_, "sqpoll") => Some("ours"),
-            _ => Some(LADDER[i - 1].name),
-        };
-        let with = |value: Option<f64>, of: &dyn Fn(&str) -> Option<f64>| match before {
-            Some(b) => format!("{} ({})", num(value), ratio(value, of(b))),
-            None => num(value),
-        };
+    for s in LADDER {
+        let before = servers::before(s.name);
+        let with =
+            |value: Option<f64>, of: &dyn Fn(&str) -> Option<f64>| match before {
+                Some(b) => format!("{} ({})", num(value), ratio(value, of(b))),
+                None => num(value),
+            };
         let _ = writeln!(
             t,
             "| {} | {} | {} | {} | {} | {} | {} |",
             s.label,
-            with(r.get("echo", "rate", mid, s.name), &|b| r.get("echo", "rate", mid, b)),
-            with(r.get("echo", "rate", most, s.name), &|b| r.get("echo", "rate", most, b)),
+            with(r.get("echo", "rate", mid, s.name), &|b| r
+                .get("echo", "rate", mid, b)),
+            with(r.get("echo", "rate", most, s.name), &|b| r
+                .get("echo", "rate", most, b)),
             with(cpu(r, most, s.name), &|b| cpu(r, most, b)),
-            with(r.get("echo", "syscalls", least, s.name), &|b| r.get("echo", "syscalls", least, b)),
-            with(r.get("churn", "rate", churn, s.name), &|b| r.get("churn", "rate", churn, b)),
+            with(r.get("echo", "syscalls", least, s.name), &|b| r
+                .get("echo", "syscalls", least, b)),
+            with(r.get("churn", "rate", churn, s.name), &|b| r
+                .get("churn", "rate", churn, b)),
             with(r.get("memory", "idle_connection", idle, s.name), &|b| {
                 r.get("memory", "idle_connection", idle, b)
             }),
@@ -322,7 +393,11 @@ fn tables(r: &Results) -> String {
 
     let tasks = r.sizes("micro", "sleeps");
     let spawns = r.sizes("micro", "spawn").last().copied().unwrap_or(0);
-    let asleep = r.sizes("micro", "sleep-memory").last().copied().unwrap_or(0);
+    let asleep = r
+        .sizes("micro", "sleep-memory")
+        .last()
+        .copied()
+        .unwrap_or(0);
     let _ = writeln!(t, "<!-- ANCHOR: micro -->");
     let mut head = format!("| runtime | {spawns} spawns awaited, ms |");
     let mut rule = String::from("|---|---:|");
@@ -332,11 +407,19 @@ fn tables(r: &Results) -> String {
     }
     let _ = writeln!(t, "{head} bytes per sleeping task |\n{rule}---:|");
     for name in SHOWN {
-        let mut line = format!("| {} | {} |", servers::label(name), num(r.get("micro", "spawn", spawns, name)));
+        let mut line = format!(
+            "| {} | {} |",
+            servers::label(name),
+            num(r.get("micro", "spawn", spawns, name))
+        );
         for &n in &tasks {
             let _ = write!(line, " {} |", num(r.get("micro", "sleeps", n, name)));
         }
-        let _ = writeln!(line, " {} |", num(r.get("micro", "sleep-memory", asleep, name)));
+        let _ = writeln!(
+            line,
+            " {} |",
+            num(r.get("micro", "sleep-memory", asleep, name))
+        );
         t.push_str(&line);
     }
     let _ = writeln!(t, "<!-- ANCHOR_END: micro -->\n");
@@ -344,20 +427,25 @@ fn tables(r: &Results) -> String {
     let _ = writeln!(t, "<!-- ANCHOR: targets -->");
     let _ = writeln!(t, "| target | ours | against | met |");
     let _ = writeln!(t, "|---|---:|---:|:---:|");
-    let mut target = |what: String, ours: Option<f64>, against: String, met: Option<bool>| {
-        let met = match met {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "—",
+    let mut target =
+        |what: String, ours: Option<f64>, against: String, met: Option<bool>| {
+            let met = match met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "—",
+            };
+            let _ = writeln!(t, "| {what} | {} | {against} | {met} |", num(ours));
         };
-        let _ = writeln!(t, "| {what} | {} | {against} | {met} |", num(ours));
-    };
     let ours_cpu = cpu(r, most, "ours");
     let tokio_cpu = cpu(r, most, "tokio-ct");
     target(
         format!("CPU per round trip at {most} connections ≤ 0.9 × tokio's (µs)"),
         ours_cpu,
-        format!("0.9 × {} = {}", num(tokio_cpu), num(tokio_cpu.map(|c| 0.9 * c))),
+        format!(
+            "0.9 × {} = {}",
+            num(tokio_cpu),
+            num(tokio_cpu.map(|c| 0.9 * c))
+        ),
         ours_cpu.zip(tokio_cpu).map(|(o, t)| o <= 0.9 * t),
     );
     for &n in conns.iter().filter(|&&n| n > 1) {
@@ -424,21 +512,31 @@ fn plot_rates(r: &Results) -> Plot {
         .fold(1.0, f64::max);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Echo round trips per second (higher is better)", ("sans-serif", 20))
+            .caption(
+                "Echo round trips per second (higher is better)",
+                ("sans-serif", 20),
+            )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d(-0.2f64..(conns.len() as f64 - 0.8), 0f64..top * 1.1)?;
+            .build_cartesian_2d(
+                -0.2f64..(conns.len() as f64 - 0.8),
+                0f64..top * 1.1,
+            )?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 14))
             .x_labels(conns.len())
             .x_label_formatter(&|x| {
                 let i = x.round() as usize;
                 match conns.get(i) {
-                    Some(n) if (x - i as f64).abs() < 0.01 => format!("{n} connections"),
+                    Some(n) if (x - i as f64).abs() < 0.01 => {
+                        format!("{n} connections")
+                    }
                     _ => String::new(),
                 }
             })
@@ -449,17 +547,24 @@ fn plot_rates(r: &Results) -> Plot {
             let points: Vec<(f64, f64)> = conns
                 .iter()
                 .enumerate()
-                .filter_map(|(i, &n)| Some((i as f64, r.get("echo", "rate", n, name)?)))
+                .filter_map(|(i, &n)| {
+                    Some((i as f64, r.get("echo", "rate", n, name)?))
+                })
                 .collect();
             let c = colour(name);
             chart
                 .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
                 .label(servers::label(name))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            chart.draw_series(
+                points.iter().map(|&p| Circle::new(p, 3, c.filled())),
+            )?;
         }
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", 13))
             .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
@@ -473,10 +578,14 @@ fn plot_rates(r: &Results) -> Plot {
 fn plot_cpu(r: &Results) -> Plot {
     let most = r.sizes("echo", "rate").last().copied().unwrap_or(0);
     let servers = servers::ALL;
-    let top = servers.iter().filter_map(|s| cpu(r, most, s.name)).fold(1.0, f64::max);
+    let top = servers
+        .iter()
+        .filter_map(|s| cpu(r, most, s.name))
+        .fold(1.0, f64::max);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 440)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (720, 440)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
@@ -489,6 +598,7 @@ fn plot_cpu(r: &Results) -> Plot {
             .build_cartesian_2d(0f64..top * 1.1, -0.5f64..(servers.len() as f64 - 0.5))?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 13))
             .y_labels(servers.len())
             .y_label_formatter(&|y| {
                 let i = y.round() as usize;
@@ -506,21 +616,32 @@ fn plot_cpu(r: &Results) -> Plot {
         chart
             .draw_series(servers.iter().enumerate().filter_map(|(i, s)| {
                 let u = r.get("echo", "user_us", most, s.name)?;
-                Some(Rectangle::new([(0.0, bar(i) - 0.35), (u, bar(i) + 0.35)], user.filled()))
+                Some(Rectangle::new(
+                    [(0.0, bar(i) - 0.35), (u, bar(i) + 0.35)],
+                    user.filled(),
+                ))
             }))?
             .label("user space")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], user.filled()));
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], user.filled())
+            });
         chart
             .draw_series(servers.iter().enumerate().filter_map(|(i, s)| {
                 let u = r.get("echo", "user_us", most, s.name)?;
                 let k = r.get("echo", "kernel_us", most, s.name)?;
-                Some(Rectangle::new([(u, bar(i) - 0.35), (u + k, bar(i) + 0.35)], kernel.filled()))
+                Some(Rectangle::new(
+                    [(u, bar(i) - 0.35), (u + k, bar(i) + 0.35)],
+                    kernel.filled(),
+                ))
             }))?
             .label("kernel")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], kernel.filled()));
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], kernel.filled())
+            });
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", 13))
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()?;
@@ -543,10 +664,14 @@ fn plot_timers(r: &Results) -> Plot {
     );
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("N tasks sleeping 10 ms at once: ms until all are done", ("sans-serif", 20))
+            .caption(
+                "N tasks sleeping 10 ms at once: ms until all are done",
+                ("sans-serif", 20),
+            )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -556,6 +681,7 @@ fn plot_timers(r: &Results) -> Plot {
             )?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 14))
             .x_desc("tasks")
             .x_label_formatter(&|x| num(Some(*x)))
             .y_label_formatter(&|y| num(Some(*y)))
@@ -563,17 +689,24 @@ fn plot_timers(r: &Results) -> Plot {
         for name in SHOWN {
             let points: Vec<(f64, f64)> = tasks
                 .iter()
-                .filter_map(|&n| Some((n as f64, r.get("micro", "sleeps", n, name)?)))
+                .filter_map(|&n| {
+                    Some((n as f64, r.get("micro", "sleeps", n, name)?))
+                })
                 .collect();
             let c = colour(name);
             chart
                 .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
                 .label(servers::label(name))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            chart.draw_series(
+                points.iter().map(|&p| Circle::new(p, 3, c.filled())),
+            )?;
         }
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", 13))
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)

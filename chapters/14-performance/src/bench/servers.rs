@@ -3,7 +3,7 @@
 //! and serves until its stdin closes; ours then print their reactor's
 //! counters on a second line (`stats cq_overflows=N`).
 
-use ch14_performance::echo::Mode;
+use ch14_performance::echo::{Mode, Recv};
 use ch14_performance::ring::{TaskRun, Tuning};
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -23,16 +23,33 @@ const fn server(name: &'static str, label: &'static str) -> Server {
 
 // ANCHOR: ladder
 /// Our single-threaded runtime, one optimisation at a time: each step is the
-/// one before plus one change (`sqpoll` is the last step with SQPOLL in
-/// place of `DEFER_TASKRUN`).
-pub const LADDER: [Server; 6] = [
+/// one before plus one change, except `recv-multi`, which replaces
+/// `ring-bufs`'s receive, and `sqpoll`, which is `ours` with SQPOLL in place
+/// of `DEFER_TASKRUN`.
+pub const LADDER: [Server; 7] = [
     server("ch12", "chapter 12 as it was"),
     server("defer", "+ DEFER_TASKRUN, enter only when flagged"),
     server("regfd", "+ registered ring fd"),
-    server("recv-multi", "+ multishot receive, provided buffers"),
-    server("ours", "+ multishot accept"),
+    server("ring-bufs", "+ receives take ring buffers"),
+    server("recv-multi", "multishot receive instead"),
+    server("ours", "+ multishot accept (kept)"),
     server("sqpoll", "ours with SQPOLL for DEFER_TASKRUN"),
 ];
+
+/// The step each step is measured against.
+pub fn before(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "defer" => "ch12",
+        "regfd" => "defer",
+        "ring-bufs" | "recv-multi" => "regfd",
+        "ours" => KEPT_RECV.1,
+        "sqpoll" => "ours",
+        _ => return None,
+    })
+}
+
+/// The receive the kept runtime uses, and the step that measured it alone.
+const KEPT_RECV: (Recv, &str) = (Recv::LinkedRingBuffers, "ring-bufs");
 
 /// What each step of the ladder runs: the ring's set-up and the echo mode.
 fn step(name: &str) -> Option<(Tuning, Mode)> {
@@ -44,7 +61,7 @@ fn step(name: &str) -> Option<(Tuning, Mode)> {
     };
     let linked = Mode {
         multishot_accept: false,
-        multishot_recv: false,
+        recv: Recv::Linked,
     };
     let regfd = Tuning {
         register_ring_fd: true,
@@ -54,13 +71,17 @@ fn step(name: &str) -> Option<(Tuning, Mode)> {
         buffers: Tuning::default().buffers,
         ..regfd
     };
-    let recv = Mode {
-        multishot_recv: true,
+    let ring_bufs = Mode {
+        recv: Recv::LinkedRingBuffers,
         ..linked
     };
-    let all = Mode {
+    let multishot = Mode {
+        recv: Recv::Multishot,
+        ..linked
+    };
+    let kept = Mode {
         multishot_accept: true,
-        ..recv
+        recv: KEPT_RECV.0,
     };
     let sqpoll = Tuning {
         task_run: TaskRun::Coop,
@@ -70,9 +91,10 @@ fn step(name: &str) -> Option<(Tuning, Mode)> {
     Some(match name {
         "defer" => (defer, linked),
         "regfd" => (regfd, linked),
-        "recv-multi" => (buffers, recv),
-        "ours" => (Tuning::default(), all),
-        "sqpoll" => (sqpoll, all),
+        "ring-bufs" => (buffers, ring_bufs),
+        "recv-multi" => (buffers, multishot),
+        "ours" => (Tuning::default(), kept),
+        "sqpoll" => (sqpoll, kept),
         _ => return None,
     })
 }
@@ -88,8 +110,8 @@ pub const PEERS: [Server; 4] = [
 
 /// Every server, in the order the timing runs take them.
 pub const ALL: &[Server] = &[
-    LADDER[0], LADDER[1], LADDER[2], LADDER[3], LADDER[4], LADDER[5], PEERS[0],
-    PEERS[1], PEERS[2], PEERS[3],
+    LADDER[0], LADDER[1], LADDER[2], LADDER[3], LADDER[4], LADDER[5], LADDER[6],
+    PEERS[0], PEERS[1], PEERS[2], PEERS[3],
 ];
 
 /// The label of the server `name`.

@@ -331,14 +331,7 @@ impl TcpStream {
     /// kernel took from the runtime's provided buffer ring. An error if the
     /// runtime has no buffer ring (`Tuning::buffers`).
     pub fn recv_many(&self) -> io::Result<Received<'_>> {
-        let bufs = crate::reactor::Handle::current()
-            .and_then(|r| r.with(|r| r.bufs()))
-            .ok_or_else(|| {
-                io::Error::other(
-                    "recv_many needs a runtime with a provided buffer ring \
-                     (Tuning::buffers), inside its block_on",
-                )
-            })?;
+        let bufs = current_bufs()?;
         Ok(Received {
             stream: self,
             recv: Multishot::new(RecvMany {
@@ -349,6 +342,56 @@ impl TcpStream {
             }),
             bufs,
         })
+    }
+
+    /// One receive into a buffer the kernel takes from the runtime's ring
+    /// when the bytes arrive (`BUFFER_SELECT`): no buffer is tied up while
+    /// it waits. `None` once the peer has closed its side.
+    pub async fn recv_buf(&self) -> io::Result<Option<Chunk>> {
+        self.send_then_recv_buf(None).await
+    }
+
+    /// Sends all of `out`, then receives into a ring buffer, as one linked
+    /// submission (as `write_then_read` does with owned buffers); `out`'s
+    /// buffer goes back to the ring once the receive completes, which the
+    /// link orders after the send.
+    pub async fn send_then_recv(&self, out: Chunk) -> io::Result<Option<Chunk>> {
+        self.send_then_recv_buf(Some(out)).await
+    }
+
+    async fn send_then_recv_buf(
+        &self,
+        mut out: Option<Chunk>,
+    ) -> io::Result<Option<Chunk>> {
+        let bufs = current_bufs()?;
+        loop {
+            if let Some(data) = self.received.settled().await {
+                // A dropped read left bytes: they are the answer.
+                if let Some(out) = out.take() {
+                    self.send_all(out).await?;
+                }
+                return Ok(Some(Chunk::Salvaged(data)));
+            }
+            let sent_too_big = out
+                .as_ref()
+                .is_some_and(|o| u32::try_from(o.len()).is_err());
+            if sent_too_big && let Some(out) = out.take() {
+                self.send_all(out).await?;
+            }
+            let op = Op::new(SendThenRecv {
+                fd: Rc::clone(&self.fd),
+                out: out.take(),
+                bufs: Rc::clone(&bufs),
+                ticket: Some(Ticket::new(&self.received)),
+                salvaged: None,
+            });
+            match op.await?? {
+                Received1::Bytes(chunk) => return Ok(Some(chunk)),
+                Received1::Closed => return Ok(None),
+                // The send went out; every buffer is out: wait for one.
+                Received1::NoBuffer => bufs.a_buffer_is_free().await,
+            }
+        }
     }
 
     /// Writes all of `buf`, whatever owns the bytes (a ring buffer, say),
@@ -573,6 +616,125 @@ impl Operation for WriteThenRead {
     }
 }
 // ANCHOR_END: write-then-read
+
+/// The running runtime's buffer ring, or an error that says what is missing.
+fn current_bufs() -> io::Result<Rc<BufRing>> {
+    crate::reactor::Handle::current()
+        .and_then(|r| r.with(|r| r.bufs()))
+        .ok_or_else(|| {
+            io::Error::other(
+                "receiving into ring buffers needs a runtime with a provided buffer \
+                 ring (Tuning::buffers), inside its block_on",
+            )
+        })
+}
+
+// ANCHOR: send-then-recv
+/// What one receive into a ring buffer got.
+#[derive(Debug)]
+enum Received1 {
+    Bytes(Chunk),
+    Closed,
+    /// Every buffer was out (`-ENOBUFS`); nothing was received.
+    NoBuffer,
+}
+
+/// A receive that takes a ring buffer, after a linked send of `out` if
+/// there is one.
+#[derive(Debug)]
+struct SendThenRecv {
+    fd: SharedFd,
+    out: Option<Chunk>,
+    bufs: Rc<BufRing>,
+    ticket: Option<Ticket<Vec<u8>>>,
+    /// Bytes the receive got after its future was dropped.
+    salvaged: Option<Vec<u8>>,
+}
+
+impl Operation for SendThenRecv {
+    type Output = io::Result<Received1>;
+
+    fn linked_first(&mut self) -> Option<squeue::Entry> {
+        let out = self.out.as_ref()?.as_bytes();
+        let send = opcode::Send::new(
+            types::Fd(self.fd.as_raw_fd()),
+            out.as_ptr(),
+            out.len() as u32,
+        )
+        .flags(libc::MSG_WAITALL)
+        .build()
+        .flags(squeue::Flags::IO_LINK | squeue::Flags::SKIP_SUCCESS);
+        Some(send)
+    }
+
+    fn entry(&mut self) -> squeue::Entry {
+        opcode::Recv::new(
+            types::Fd(self.fd.as_raw_fd()),
+            std::ptr::null_mut(),
+            self.bufs.buffer_size(),
+        )
+        .buf_group(bufring::GROUP)
+        .build()
+        .flags(squeue::Flags::BUFFER_SELECT)
+    }
+
+    fn complete(self, result: i32) -> Self::Output {
+        self.complete_with_flags(None, result, 0)
+    }
+
+    fn complete_with_flags(
+        self,
+        first: Option<i32>,
+        result: i32,
+        flags: u32,
+    ) -> Self::Output {
+        // SAFETY: this completion is the receive's, from this ring, and it is
+        // consumed here, once (the op is taken by value).
+        let taken = io_uring::cqueue::buffer_select(flags).map(|bid| unsafe {
+            self.bufs.take(bid, usize::try_from(result).unwrap_or(0))
+        });
+        if let Some(send) = first {
+            // The send failed or was short; the receive was cancelled.
+            return Err(match check(send) {
+                Err(e) => e,
+                Ok(n) => io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    format!("short send of {n} bytes"),
+                ),
+            });
+        }
+        if result == -libc::ENOBUFS {
+            return Ok(Received1::NoBuffer);
+        }
+        match (check(result)?, taken) {
+            (0, _) | (_, None) => Ok(Received1::Closed),
+            (_, Some(buf)) => Ok(Received1::Bytes(Chunk::Ring(buf))),
+        }
+    }
+
+    fn abandoned_more(&mut self, result: i32, flags: u32, _: &mut Vec<Waker>) {
+        if let (Ok(n), Some(bid)) =
+            (check(result), io_uring::cqueue::buffer_select(flags))
+        {
+            // SAFETY: the receive's completion, delivered here once.
+            let buf = unsafe { self.bufs.take(bid, n) };
+            if n > 0 {
+                self.salvaged = Some(buf.to_vec());
+            }
+        }
+    }
+
+    /// Dropped: bytes the receive got are kept for the stream's next read.
+    fn abandoned(mut self, _: i32, woken: &mut Vec<Waker>) {
+        if let Some(ticket) = self.ticket.take() {
+            match self.salvaged.take() {
+                Some(data) => ticket.salvage(data, woken),
+                None => ticket.end(woken),
+            }
+        }
+    }
+}
+// ANCHOR_END: send-then-recv
 
 // ANCHOR: received
 /// A stream's multishot receive (`TcpStream::recv_many`).

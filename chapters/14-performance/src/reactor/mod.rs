@@ -328,9 +328,9 @@ impl Reactor {
                 // Completed, and the result not taken: the kernel is done
                 // with the resources, and the result may hold something to
                 // keep for the next caller (read bytes, a connection).
-                let result = completion.result;
+                let completion = *completion;
                 self.slots.release(key);
-                self.abandon(resources, result);
+                self.abandon_completion(resources, completion);
             }
             Some(SlotState::Many { results, ended, .. }) => {
                 // The results nobody took go to the operation; then it is
@@ -445,7 +445,9 @@ impl Reactor {
             let timeout = deadline.map(|d| {
                 types::Timespec::from(d.saturating_duration_since(Instant::now()))
             });
-            let args = timeout.as_ref().map(|ts| types::SubmitArgs::new().timespec(ts));
+            let args = timeout
+                .as_ref()
+                .map(|ts| types::SubmitArgs::new().timespec(ts));
             let want = u32::from(wait);
             let args = args.as_ref().filter(|_| wait);
             let result =
@@ -505,8 +507,7 @@ impl Reactor {
         if overflowed {
             self.stats.cq_overflows += 1;
         }
-        let help =
-            work_waits || (!self.taskrun_flag && self.slots.in_flight() > 0);
+        let help = work_waits || (!self.taskrun_flag && self.slots.in_flight() > 0);
         if block || overflowed || self.queued > 0 || help {
             if block {
                 let next =
@@ -557,6 +558,7 @@ impl Reactor {
                     Completion {
                         first: None,
                         result,
+                        flags,
                     },
                 ),
                 // The first of a linked pair failed (a success posts nothing).
@@ -568,6 +570,7 @@ impl Reactor {
                     let completion = Completion {
                         first: Some(result),
                         result: -libc::ECANCELED,
+                        flags: 0,
                     };
                     self.finish(key, completion);
                 }
@@ -598,7 +601,7 @@ impl Reactor {
             }
             Some(SlotState::Parked(resources)) => {
                 self.stats.parked_completions += 1;
-                self.abandon(resources, completion.result);
+                self.abandon_completion(resources, completion);
                 self.slots.release(key);
             }
             _ => log::debug!("reactor: stale completion for {key:?} ignored"),
@@ -642,6 +645,7 @@ impl Reactor {
                     Completion {
                         first: None,
                         result: -libc::ECANCELED,
+                        flags: 0,
                     },
                 )
             }
@@ -650,6 +654,7 @@ impl Reactor {
                 Completion {
                     first: None,
                     result,
+                    flags,
                 },
             ),
             _ => {
@@ -667,6 +672,26 @@ impl Reactor {
             self.slots.release(key);
             self.abandon(resources, result);
         }
+    }
+
+    /// A dropped operation's last completion. A receive that took a ring
+    /// buffer gets the bytes first (through `abandoned_more`, which gives
+    /// the buffer back), then the end.
+    fn abandon_completion(
+        &mut self,
+        mut resources: Box<dyn Parked>,
+        completion: Completion,
+    ) {
+        if cqueue::buffer_select(completion.flags).is_some() {
+            let woken = &mut self.woken;
+            let keep = AssertUnwindSafe(|| {
+                resources.abandoned_more(completion.result, completion.flags, woken)
+            });
+            if std::panic::catch_unwind(keep).is_err() {
+                self.stats.abandon_panics += 1;
+            }
+        }
+        self.abandon(resources, completion.result);
     }
 
     /// Lets a dropped operation deal with its result. That is the

@@ -77,6 +77,8 @@ pub struct Completion {
     pub first: Option<i32>,
     /// The operation's result: a count or a negated `errno`.
     pub result: i32,
+    /// The completion's flags (the buffer a receive took from the ring).
+    pub flags: u32,
 }
 
 /// What is left of an operation whose future was dropped while the kernel

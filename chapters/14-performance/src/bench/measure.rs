@@ -291,6 +291,11 @@ impl Cpu {
         }
     }
 
+    /// The total, in milliseconds.
+    pub fn total_ms(&self) -> f64 {
+        self.total_ns as f64 / 1e6
+    }
+
     fn user_share(&self) -> f64 {
         let ticks = self.user_ticks + self.kernel_ticks;
         if ticks == 0 {

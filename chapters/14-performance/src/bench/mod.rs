@@ -212,6 +212,10 @@ fn churn_and_idle(
     let idle = measure::idle_connections(running.addr, options.idle)?;
     let after = running.rss_bytes()?;
     drop((warm, idle));
+    // And the CPU it burns while nothing happens at all (half a second).
+    let quiet = running.cpu();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let idle_ms = running.cpu().since(&quiet).total_ms();
     running.stop();
     let per = after.saturating_sub(before) as f64 / options.idle as f64;
     results.push(Row::new(
@@ -221,8 +225,10 @@ fn churn_and_idle(
         name,
         per,
     ));
+    results.push(Row::new("idle", "cpu_ms", 500, name, idle_ms));
     eprintln!(
-        "{name}: {rate:.0} connections/s, {per:.0} bytes per idle connection"
+        "{name}: {rate:.0} connections/s, {per:.0} bytes per idle connection, \
+         {idle_ms:.1} ms CPU in 0.5 s idle"
     );
     Ok(())
 }

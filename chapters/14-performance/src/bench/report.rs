@@ -294,6 +294,16 @@ fn cpu(results: &Results, n: usize, server: &str) -> Option<f64> {
 
 const SHOWN: [&str; 6] = ["ch12", "ours", "pool", "tokio-ct", "tokio-mt", "monoio"];
 
+/// A runtime's name in the tables and plots that compare runtimes (the
+/// ladder's labels describe steps).
+fn runtime_label(name: &str) -> &'static str {
+    match name {
+        "ours" => "ours (chapter 14)",
+        "ch12" => "chapter 12",
+        _ => servers::label(name),
+    }
+}
+
 fn tables(r: &Results) -> String {
     let mut t = String::new();
     let conns = r.sizes("echo", "rate");
@@ -361,9 +371,9 @@ fn tables(r: &Results) -> String {
     let mid = conns.get(conns.len() / 2).copied().unwrap_or(0);
     let _ = writeln!(
         t,
-        "| step | round trips/s at {mid} | at {most} | CPU µs/round trip at {most} | syscalls/round trip at {least} | connections/s (connect, 1 round trip, close) | bytes per idle connection |"
+        "| step | round trips/s at {mid} | at {most} | CPU µs/round trip at {most} | syscalls/round trip at {least} | connections/s (connect, 1 round trip, close) | bytes per idle connection | CPU ms in 0.5 s idle |"
     );
-    let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for s in LADDER {
         let before = servers::before(s.name);
         let with =
@@ -373,7 +383,7 @@ fn tables(r: &Results) -> String {
             };
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             s.label,
             with(r.get("echo", "rate", mid, s.name), &|b| r
                 .get("echo", "rate", mid, b)),
@@ -387,6 +397,7 @@ fn tables(r: &Results) -> String {
             with(r.get("memory", "idle_connection", idle, s.name), &|b| {
                 r.get("memory", "idle_connection", idle, b)
             }),
+            num(r.get("idle", "cpu_ms", 500, s.name)),
         );
     }
     let _ = writeln!(t, "<!-- ANCHOR_END: ladder -->\n");
@@ -409,7 +420,7 @@ fn tables(r: &Results) -> String {
     for name in SHOWN {
         let mut line = format!(
             "| {} | {} |",
-            servers::label(name),
+            runtime_label(name),
             num(r.get("micro", "spawn", spawns, name))
         );
         for &n in &tasks {
@@ -554,7 +565,7 @@ fn plot_rates(r: &Results) -> Plot {
             let c = colour(name);
             chart
                 .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
-                .label(servers::label(name))
+                .label(runtime_label(name))
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
                 });
@@ -696,7 +707,7 @@ fn plot_timers(r: &Results) -> Plot {
             let c = colour(name);
             chart
                 .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
-                .label(servers::label(name))
+                .label(runtime_label(name))
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
                 });

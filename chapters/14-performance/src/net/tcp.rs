@@ -751,6 +751,12 @@ impl Received<'_> {
         self.recv.queued()
     }
 
+    /// How many times the receive was submitted (again after the kernel
+    /// ended it, `-ENOBUFS` say).
+    pub fn arms(&self) -> u64 {
+        self.recv.arms()
+    }
+
     /// The next bytes, `None` once the peer has closed its side. Bytes a
     /// dropped read or receive of the stream left behind come first.
     pub async fn next(&mut self) -> io::Result<Option<Chunk>> {

@@ -252,6 +252,12 @@ impl Runtime {
         })
     }
 
+    /// The set-up the ring got: the one asked for, unless the kernel refused
+    /// some of it (then a warning was logged).
+    pub fn tuning(&self) -> Tuning {
+        self.reactor.with(|r| r.tuning())
+    }
+
     /// The reactor's counters.
     pub fn stats(&self) -> Stats {
         self.reactor.with(|r| r.stats())

@@ -124,7 +124,9 @@ pub struct Tuning {
     pub register_ring_fd: bool,
     /// A kernel thread polls the submission queue (`SQPOLL`), with this idle
     /// time in milliseconds before it sleeps; submitting then needs no
-    /// system call while it is awake. Not compatible with `DEFER_TASKRUN`.
+    /// system call while it is awake. The kernel's thread then runs the task
+    /// work, and `task_run` is not used (the kernel refuses both flags with
+    /// SQPOLL).
     pub sqpoll_idle_ms: Option<u32>,
     /// A provided buffer ring of this many buffers of this many bytes, for
     /// multishot receives (`TcpStream::recv_many`); `None` for none.
@@ -158,16 +160,18 @@ impl Tuning {
 /// `SINGLE_ISSUER`; without SQPOLL also `TASKRUN_FLAG`, by which the kernel
 /// says when task work waits for us). A kernel that refuses the flags (EINVAL: older than
 /// 6.1 for `DEFER_TASKRUN`) gets chapter 12's ring instead, with a warning.
-/// Also says whether the ring has `TASKRUN_FLAG`.
+/// Also says whether the ring has `TASKRUN_FLAG`, and what set-up it got.
 pub fn open_with(
     entries: u32,
     tuning: &Tuning,
-) -> Result<(IoUring, bool), RingError> {
+) -> Result<(IoUring, bool, Tuning), RingError> {
     let mut builder = IoUring::builder();
     builder.setup_single_issuer();
     match (tuning.sqpoll_idle_ms, tuning.task_run) {
+        // The kernel refuses COOP_TASKRUN and TASKRUN_FLAG with SQPOLL: its
+        // own thread runs the task work.
         (Some(idle), _) => {
-            builder.setup_sqpoll(idle).setup_coop_taskrun();
+            builder.setup_sqpoll(idle);
         }
         (None, TaskRun::Coop) => {
             builder.setup_coop_taskrun().setup_taskrun_flag();
@@ -181,10 +185,15 @@ pub fn open_with(
             log::warn!(
                 "ring: the kernel refused {tuning:?} ({e}); using chapter 12's set-up"
             );
-            open_tuned(entries).map(|ring| (ring, false))
+            let got = Tuning {
+                task_run: TaskRun::Coop,
+                sqpoll_idle_ms: None,
+                ..*tuning
+            };
+            open_tuned(entries).map(|ring| (ring, false, got))
         }
         other => other
-            .map(|ring| (ring, tuning.sqpoll_idle_ms.is_none()))
+            .map(|ring| (ring, tuning.sqpoll_idle_ms.is_none(), *tuning))
             .map_err(RingError::from_io),
     }
 }

@@ -70,6 +70,8 @@ pub struct Reactor {
     sqpoll: bool,
     /// Whether the kernel flags task work that waits for this thread.
     taskrun_flag: bool,
+    /// The set-up the ring got (a kernel may refuse some flags).
+    applied: Tuning,
     /// The provided buffer ring, if the runtime has one. Declared after
     /// `ring`, so it is dropped after the ring is closed.
     bufs: Option<Rc<BufRing>>,
@@ -118,12 +120,13 @@ impl Reactor {
                 ),
             ));
         }
-        let (ring, taskrun_flag) = ring::open_with(entries, tuning)
+        let (ring, taskrun_flag, mut applied) = ring::open_with(entries, tuning)
             .map_err(|e| io::Error::other(e.to_string()))?;
         let plain = RingFd::Plain(ring.as_raw_fd());
         let ring_fd = if tuning.register_ring_fd {
             sys::register_ring_fd(ring.as_raw_fd()).unwrap_or_else(|e| {
                 log::warn!("reactor: cannot register the ring's descriptor: {e}");
+                applied.register_ring_fd = false;
                 plain
             })
         } else {
@@ -134,6 +137,7 @@ impl Reactor {
             None => None,
         };
         let mut reactor = Reactor {
+            applied,
             bufs,
             sqpoll: ring.params().is_setup_sqpoll(),
             taskrun_flag,
@@ -158,6 +162,11 @@ impl Reactor {
 
     pub(crate) fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// The set-up the ring got.
+    pub(crate) fn tuning(&self) -> Tuning {
+        self.applied
     }
 
     /// The provided buffer ring, if this runtime has one.

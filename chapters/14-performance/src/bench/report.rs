@@ -257,6 +257,7 @@ fn num(value: Option<f64>) -> String {
     match value {
         None => "—".into(),
         Some(v) if v.is_nan() => "—".into(),
+        Some(v) if v == 0.0 => "0".into(),
         Some(v) if v.abs() >= 1000.0 => {
             let rounded = v.round() as i64;
             let digits = rounded.abs().to_string();
@@ -489,7 +490,10 @@ fn tables(r: &Results) -> String {
     for (n, limit) in [(least, 1.0), (most, 0.05)] {
         let calls = r.get("echo", "syscalls", n, "ours");
         target(
-            format!("system calls per round trip at {n} connection(s) ≤ {limit}"),
+            format!(
+                "system calls per round trip at {n} connection{} ≤ {limit}",
+                if n == 1 { "" } else { "s" }
+            ),
             calls,
             num(Some(limit)),
             calls.map(|c| c <= limit),
@@ -545,6 +549,7 @@ fn plot_rates(r: &Results) -> Plot {
             .x_label_formatter(&|x| {
                 let i = x.round() as usize;
                 match conns.get(i) {
+                    Some(1) if (x - i as f64).abs() < 0.01 => "1 connection".into(),
                     Some(n) if (x - i as f64).abs() < 0.01 => {
                         format!("{n} connections")
                     }

@@ -257,7 +257,7 @@ fn num(value: Option<f64>) -> String {
     match value {
         None => "—".into(),
         Some(v) if v.is_nan() => "—".into(),
-        Some(v) if v == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(v) if v.abs() >= 1000.0 => {
             let rounded = v.round() as i64;
             let digits = rounded.abs().to_string();

@@ -133,11 +133,17 @@ impl BufRing {
         self.size
     }
 
-    /// Gives buffer `bid`, which was out, back to the ring, and wakes the
-    /// receives waiting for one.
-    pub(crate) fn give_back(&self, bid: u16) {
-        self.put(bid);
+    /// Gives buffer `bid`, which a `RecvBuf` held, back to the ring.
+    fn give_back(&self, bid: u16) {
         self.out.set(self.out.get().saturating_sub(1));
+        self.reclaim(bid);
+    }
+
+    /// Puts buffer `bid` back in the ring (one a completion named that no
+    /// `RecvBuf` was made for: a stale one) and wakes the receives waiting
+    /// for a buffer.
+    pub(crate) fn reclaim(&self, bid: u16) {
+        self.put(bid);
         let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
         waiters.into_iter().for_each(Waker::wake);
     }
@@ -190,13 +196,28 @@ impl BufRing {
         }
     }
 
-    /// The buffer a completion named, with its first `len` bytes filled:
-    /// out of the ring until the `RecvBuf` is dropped.
+    /// The buffer a receive's completion names in its flags, if any, with
+    /// the `result` bytes it got: out of the ring until the `RecvBuf` is
+    /// dropped.
     ///
     /// # Safety
-    /// `bid` and `len` must come from a completion of a receive that picked
-    /// from this ring, and that completion must be taken only once.
-    pub(crate) unsafe fn take(self: &Rc<Self>, bid: u16, len: usize) -> RecvBuf {
+    /// `result` and `flags` must be a completion of a receive that picked
+    /// from this ring, and each completion may be taken only once.
+    pub(crate) unsafe fn take_from(
+        self: &Rc<Self>,
+        result: i32,
+        flags: u32,
+    ) -> Option<RecvBuf> {
+        let bid = io_uring::cqueue::buffer_select(flags)?;
+        // SAFETY: passed on from the caller.
+        Some(unsafe { self.take(bid, usize::try_from(result).unwrap_or(0)) })
+    }
+
+    /// The buffer a completion named, with its first `len` bytes filled.
+    ///
+    /// # Safety
+    /// As for `take_from`.
+    unsafe fn take(self: &Rc<Self>, bid: u16, len: usize) -> RecvBuf {
         assert!(
             bid < self.count && len <= self.size as usize,
             "buffer {bid} of {len} bytes is not one of this ring's"

@@ -9,7 +9,7 @@
 use ch14_performance::bufring::Chunk;
 use ch14_performance::echo::{Recv, echo_multishot, echo_ring_buffers};
 use ch14_performance::executor::{
-    Runtime, buffers_out, poll_once, spawn, yield_now,
+    Runtime, buffers_out, poll_once, spawn, stats, yield_now,
 };
 use ch14_performance::net::{TcpListener, TcpStream};
 use ch14_performance::ring::{self, Tuning};
@@ -32,6 +32,28 @@ fn loopback() -> SocketAddr {
 }
 
 const LONG: Duration = Duration::from_secs(20);
+
+/// `n` connections: each a plain client socket and the runtime's stream.
+async fn connections(n: usize) -> Vec<(std::net::TcpStream, TcpStream)> {
+    let listener = TcpListener::bind(loopback()).unwrap();
+    let mut pairs = Vec::new();
+    for _ in 0..n {
+        let client = std::net::TcpStream::connect(listener.local_addr()).unwrap();
+        pairs.push((client, listener.accept().await.unwrap().0));
+    }
+    pairs
+}
+
+/// Yields until the reactor has reaped more completions than `before`.
+async fn until_completions_pass(before: u64) {
+    timeout(LONG, async {
+        while stats().completions <= before {
+            yield_now().await;
+        }
+    })
+    .await
+    .expect("no completion came");
+}
 
 #[test]
 fn an_echo_over_multishot_receive_returns_every_byte_and_every_buffer() {
@@ -85,15 +107,8 @@ fn a_receive_that_finds_the_ring_empty_waits_for_a_buffer() {
     };
     runtime
         .block_on(async {
-            let listener = TcpListener::bind(loopback()).unwrap();
-            let addr = listener.local_addr();
-            let mut clients: Vec<_> = (0..3)
-                .map(|_| std::net::TcpStream::connect(addr).unwrap())
-                .collect();
-            let mut streams = Vec::new();
-            for _ in 0..3 {
-                streams.push(listener.accept().await.unwrap().0);
-            }
+            let (mut clients, streams): (Vec<_>, Vec<_>) =
+                connections(3).await.into_iter().unzip();
             for (i, c) in clients.iter_mut().enumerate() {
                 c.write_all(&[i as u8; 10]).unwrap();
             }
@@ -238,12 +253,9 @@ fn a_linked_receive_that_finds_the_ring_empty_waits_after_its_send() {
     };
     runtime
         .block_on(async {
-            let listener = TcpListener::bind(loopback()).unwrap();
-            let addr = listener.local_addr();
-            let mut a = std::net::TcpStream::connect(addr).unwrap();
-            let mut b = std::net::TcpStream::connect(addr).unwrap();
-            let (sa, _) = listener.accept().await.unwrap();
-            let (sb, _) = listener.accept().await.unwrap();
+            let mut pairs = connections(2).await;
+            let ((mut b, sb), (mut a, sa)) =
+                (pairs.pop().unwrap(), pairs.pop().unwrap());
             a.write_all(b"from a").unwrap();
             // The one buffer holds a's bytes.
             let held = timeout(LONG, sa.recv_buf())
@@ -255,10 +267,21 @@ fn a_linked_receive_that_finds_the_ring_empty_waits_after_its_send() {
             b.write_all(b"from b").unwrap();
             let mut waiting =
                 Box::pin(sb.send_then_recv(Chunk::Salvaged(b"reply".to_vec())));
+            // Its first poll submits the send and the receive; the receive
+            // fails for want of a buffer, and from then on it waits: no more
+            // receives go to the kernel however often it is polled.
+            assert!(poll_once(&mut waiting).await.is_pending());
+            until_completions_pass(stats().completions).await;
+            let after_first = stats().completions;
             for _ in 0..20 {
                 assert!(poll_once(&mut waiting).await.is_pending());
                 yield_now().await;
             }
+            assert!(
+                stats().completions <= after_first + 1,
+                "{} more completions while it waited: it resubmitted",
+                stats().completions - after_first
+            );
             // The send went out while the receive waits for a buffer.
             let mut reply = [0; 5];
             b.read_exact(&mut reply).unwrap();
@@ -278,18 +301,14 @@ fn a_dropped_linked_receive_leaves_what_it_got_for_the_next_read() {
     };
     runtime
         .block_on(async {
-            let listener = TcpListener::bind(loopback()).unwrap();
-            let mut client =
-                std::net::TcpStream::connect(listener.local_addr()).unwrap();
-            let (stream, _) = listener.accept().await.unwrap();
+            let (mut client, stream) = connections(1).await.pop().unwrap();
             let mut receive = Box::pin(stream.recv_buf());
             assert!(poll_once(&mut receive).await.is_pending());
+            let before = stats().completions;
             client.write_all(b"not lost").unwrap();
-            // Let the kernel complete it into a ring buffer, then drop it
-            // untaken: the parked receive keeps the bytes.
-            for _ in 0..10 {
-                yield_now().await;
-            }
+            // Wait until the kernel has completed it into a ring buffer, then
+            // drop it untaken: the bytes must reach the next read.
+            until_completions_pass(before).await;
             drop(receive);
             let (n, buf) = timeout(LONG, stream.read(Vec::with_capacity(64)))
                 .await

@@ -104,13 +104,9 @@ fn program() -> io::Result<PathBuf> {
 }
 
 impl Running {
-    /// Starts `ch14-performance serve NAME` on CPU 0 (under `strace -f -c`
-    /// writing to `strace_to`, if given) and reads its address.
-    pub fn start(name: &str, strace: bool) -> io::Result<Running> {
-        Running::start_with(name, strace.then(strace_file).as_deref())
-    }
-
-    fn start_with(name: &str, strace_to: Option<&Path>) -> io::Result<Running> {
+    /// Starts `ch14-performance serve NAME` on CPU 0, under `strace -f -c`
+    /// writing to `strace_to` if given, and reads its address.
+    pub fn start(name: &str, strace_to: Option<&Path>) -> io::Result<Running> {
         let mut command = Command::new("taskset");
         command.args(["-c", "0"]);
         if let Some(out) = strace_to {
@@ -207,7 +203,7 @@ pub fn count_syscalls(
     rounds: usize,
 ) -> io::Result<u64> {
     let file = strace_file();
-    let running = Running::start_with(name, Some(&file))?;
+    let running = Running::start(name, Some(&file))?;
     echo_load(running.addr, connections, rounds)?;
     running.stop();
     let text = std::fs::read_to_string(&file)?;

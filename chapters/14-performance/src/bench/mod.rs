@@ -136,7 +136,7 @@ fn echo_case(
     let mut runs = vec![Vec::new(); servers.len()];
     for _ in 0..options.repeats {
         for (i, server) in servers.iter().enumerate() {
-            let running = Running::start(server.name, false)?;
+            let running = Running::start(server.name, None)?;
             let before = running.cpu();
             let seconds = measure::echo_load(running.addr, connections, rounds)?;
             let cpu = running.cpu().since(&before);
@@ -196,14 +196,14 @@ fn churn_and_idle(
 ) -> io::Result<()> {
     let mut rates = Vec::new();
     for _ in 0..options.repeats {
-        let running = Running::start(name, false)?;
+        let running = Running::start(name, None)?;
         let seconds = measure::churn_load(running.addr, options.churn)?;
         running.stop();
         rates.push(options.churn as f64 / seconds);
     }
     let rate = median(rates);
     results.push(Row::new("churn", "rate", options.churn, name, rate));
-    let running = Running::start(name, false)?;
+    let running = Running::start(name, None)?;
     // One connection first, making enough round trips to go through every
     // buffer of a buffer ring, so what a server allocates once (its buffers'
     // pages, its first tasks) is not counted per connection.

@@ -518,6 +518,38 @@ fn colour(name: &str) -> RGBColor {
 
 type Plot = Result<String, Box<dyn std::error::Error>>;
 
+/// One line (with a dot at each point) per runtime shown, `points` giving
+/// each runtime's, and the legend at `legend`.
+fn draw_lines<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    legend: SeriesLabelPosition,
+    points: impl Fn(&str) -> Vec<(f64, f64)>,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for name in SHOWN {
+        let points = points(name);
+        let c = colour(name);
+        chart
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
+            .label(runtime_label(name))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+            });
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 13))
+        .position(legend)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
 /// Round trips per second against connections, one line per runtime.
 fn plot_rates(r: &Results) -> Plot {
     let conns = r.sizes("echo", "rate");
@@ -559,32 +591,15 @@ fn plot_rates(r: &Results) -> Plot {
             .y_label_formatter(&|y| num(Some(*y)))
             .disable_x_mesh()
             .draw()?;
-        for name in SHOWN {
-            let points: Vec<(f64, f64)> = conns
+        draw_lines(&mut chart, SeriesLabelPosition::LowerRight, |name| {
+            conns
                 .iter()
                 .enumerate()
                 .filter_map(|(i, &n)| {
                     Some((i as f64, r.get("echo", "rate", n, name)?))
                 })
-                .collect();
-            let c = colour(name);
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
-                .label(runtime_label(name))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
-            chart.draw_series(
-                points.iter().map(|&p| Circle::new(p, 3, c.filled())),
-            )?;
-        }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
+                .collect()
+        })?;
         root.present()?;
     }
     Ok(svg)
@@ -702,31 +717,14 @@ fn plot_timers(r: &Results) -> Plot {
             .x_label_formatter(&|x| num(Some(*x)))
             .y_label_formatter(&|y| num(Some(*y)))
             .draw()?;
-        for name in SHOWN {
-            let points: Vec<(f64, f64)> = tasks
+        draw_lines(&mut chart, SeriesLabelPosition::UpperLeft, |name| {
+            tasks
                 .iter()
                 .filter_map(|&n| {
                     Some((n as f64, r.get("micro", "sleeps", n, name)?))
                 })
-                .collect();
-            let c = colour(name);
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
-                .label(runtime_label(name))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
-            chart.draw_series(
-                points.iter().map(|&p| Circle::new(p, 3, c.filled())),
-            )?;
-        }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
+                .collect()
+        })?;
         root.present()?;
     }
     Ok(svg)

@@ -325,7 +325,7 @@ impl TcpStream {
         .await
     }
 
-    // ANCHOR: recv-many
+    // ANCHOR: stream-bufs
     /// One multishot receive for this stream, armed on the first `next` and
     /// kept armed: each arrival of bytes is a completion naming a buffer the
     /// kernel took from the runtime's provided buffer ring. An error if the
@@ -413,7 +413,7 @@ impl TcpStream {
         }
         Ok(())
     }
-    // ANCHOR_END: recv-many
+    // ANCHOR_END: stream-bufs
 
     /// Writes all of `buf`, however many writes that takes. After a short
     /// write the same buffer goes back to the kernel with the offset of what
@@ -690,9 +690,7 @@ impl Operation for SendThenRecv {
     ) -> Self::Output {
         // SAFETY: this completion is the receive's, from this ring, and it is
         // consumed here, once (the op is taken by value).
-        let taken = io_uring::cqueue::buffer_select(flags).map(|bid| unsafe {
-            self.bufs.take(bid, usize::try_from(result).unwrap_or(0))
-        });
+        let taken = unsafe { self.bufs.take_from(result, flags) };
         if let Some(send) = first {
             // The send failed or was short; the receive was cancelled.
             return Err(match check(send) {
@@ -713,14 +711,10 @@ impl Operation for SendThenRecv {
     }
 
     fn abandoned_more(&mut self, result: i32, flags: u32, _: &mut Vec<Waker>) {
-        if let (Ok(n), Some(bid)) =
-            (check(result), io_uring::cqueue::buffer_select(flags))
-        {
-            // SAFETY: the receive's completion, delivered here once.
-            let buf = unsafe { self.bufs.take(bid, n) };
-            if n > 0 {
-                self.salvaged = Some(buf.to_vec());
-            }
+        // SAFETY: a completion of this receive, delivered here once.
+        let bytes = unsafe { self.bufs.take_from(result, flags) };
+        if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
+            self.salvaged = Some(bytes.to_vec());
         }
     }
 
@@ -772,12 +766,12 @@ impl Received<'_> {
                 continue;
             }
             let n = check(result)?;
-            let Some(bid) = io_uring::cqueue::buffer_select(flags) else {
-                return Ok(None); // 0 bytes and no buffer: the peer closed
-            };
             // SAFETY: this completion is the receive's, which picked from
             // this ring, and it is taken only here, once.
-            return Ok(Some(Chunk::Ring(unsafe { self.bufs.take(bid, n) })));
+            let buf = unsafe { self.bufs.take_from(result, flags) };
+            // 0 bytes: the peer closed (a buffer, if the kernel named one,
+            // goes back as it is dropped).
+            return Ok(buf.filter(|_| n > 0).map(Chunk::Ring));
         }
     }
 }
@@ -804,14 +798,10 @@ impl Operation for RecvMany {
         self.ticket = Some(Ticket::new(&self.received));
     }
     fn abandoned_more(&mut self, result: i32, flags: u32, _: &mut Vec<Waker>) {
-        if let (Ok(n), Some(bid)) =
-            (check(result), io_uring::cqueue::buffer_select(flags))
-        {
-            // SAFETY: a completion of this receive, delivered here once.
-            let buf = unsafe { self.bufs.take(bid, n) };
-            if n > 0 {
-                self.received.keep(buf.to_vec());
-            }
+        // SAFETY: a completion of this receive, delivered here once.
+        let bytes = unsafe { self.bufs.take_from(result, flags) };
+        if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
+            self.received.keep(bytes.to_vec());
         }
     }
     fn abandoned(mut self, _: i32, woken: &mut Vec<Waker>) {

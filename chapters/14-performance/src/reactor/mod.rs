@@ -346,14 +346,9 @@ impl Reactor {
                 // parked until its last completion, or over if that came.
                 let (results, ended) = (std::mem::take(results), *ended);
                 let mut resources = resources;
-                let woken = &mut self.woken;
-                let keep = AssertUnwindSafe(|| {
-                    results
-                        .into_iter()
-                        .for_each(|(r, f)| resources.abandoned_more(r, f, woken));
-                });
-                if std::panic::catch_unwind(keep).is_err() {
-                    self.stats.abandon_panics += 1;
+                for (result, flags) in results {
+                    let (woken, stats) = (&mut self.woken, &mut self.stats);
+                    abandon_more(&mut *resources, result, flags, woken, stats);
                 }
                 if ended {
                     self.slots.release(key);
@@ -636,27 +631,10 @@ impl Reactor {
                 }
                 return;
             }
-            Some(SlotState::Parked(resources))
-                if more || cqueue::buffer_select(flags).is_some() =>
-            {
-                let woken = &mut self.woken;
-                let keep = AssertUnwindSafe(|| {
-                    resources.abandoned_more(result, flags, woken)
-                });
-                if std::panic::catch_unwind(keep).is_err() {
-                    self.stats.abandon_panics += 1;
-                }
-                if more {
-                    return;
-                }
-                self.slots.complete(
-                    key,
-                    Completion {
-                        first: None,
-                        result: -libc::ECANCELED,
-                        flags: 0,
-                    },
-                )
+            Some(SlotState::Parked(resources)) if more => {
+                let (woken, stats) = (&mut self.woken, &mut self.stats);
+                abandon_more(&mut **resources, result, flags, woken, stats);
+                return;
             }
             Some(SlotState::Parked(_)) => self.slots.complete(
                 key,
@@ -671,7 +649,7 @@ impl Reactor {
                 if let (Some(bid), Some(bufs)) =
                     (cqueue::buffer_select(flags), &self.bufs)
                 {
-                    bufs.give_back(bid);
+                    bufs.reclaim(bid);
                 }
                 None
             }
@@ -679,7 +657,12 @@ impl Reactor {
         if let Some(SlotState::Parked(resources)) = parked {
             self.stats.parked_completions += 1;
             self.slots.release(key);
-            self.abandon(resources, result);
+            let last = Completion {
+                first: None,
+                result,
+                flags,
+            };
+            self.abandon_completion(resources, last);
         }
     }
 
@@ -691,16 +674,12 @@ impl Reactor {
         mut resources: Box<dyn Parked>,
         completion: Completion,
     ) {
-        if cqueue::buffer_select(completion.flags).is_some() {
-            let woken = &mut self.woken;
-            let keep = AssertUnwindSafe(|| {
-                resources.abandoned_more(completion.result, completion.flags, woken)
-            });
-            if std::panic::catch_unwind(keep).is_err() {
-                self.stats.abandon_panics += 1;
-            }
+        let Completion { result, flags, .. } = completion;
+        if cqueue::buffer_select(flags).is_some() {
+            let (woken, stats) = (&mut self.woken, &mut self.stats);
+            abandon_more(&mut *resources, result, flags, woken, stats);
         }
-        self.abandon(resources, completion.result);
+        self.abandon(resources, result);
     }
 
     /// Lets a dropped operation deal with its result. That is the
@@ -724,6 +703,22 @@ impl Reactor {
         waker: &Waker,
     ) {
         self.timers.set(key, deadline, waker);
+    }
+}
+
+/// Hands a dropped operation a result that is not its end (or a receive's
+/// ring buffer, before the end). That is the operation's code: a panic in it
+/// is caught and counted, so the rest of the batch is still delivered.
+fn abandon_more(
+    resources: &mut dyn Parked,
+    result: i32,
+    flags: u32,
+    woken: &mut Vec<Waker>,
+    stats: &mut Stats,
+) {
+    let keep = AssertUnwindSafe(|| resources.abandoned_more(result, flags, woken));
+    if std::panic::catch_unwind(keep).is_err() {
+        stats.abandon_panics += 1;
     }
 }
 

@@ -95,10 +95,12 @@ impl Executor {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let task = task.spawn(self, future)?;
+        let spawned = task.spawn(self, future)?;
         self.live.fetch_add(1, Ordering::AcqRel);
-        self.trace(Event::Spawn(task.name()));
-        self.enqueue(task);
+        self.trace(Event::Spawn(spawned.task.name()));
+        if spawned.needs_queueing {
+            self.enqueue(spawned.task);
+        }
         Ok(())
     }
 

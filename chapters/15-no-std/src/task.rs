@@ -15,6 +15,8 @@ use core::task::{Context, Poll};
 pub(crate) const SPAWNED: u8 = 1;
 /// The task is in its executor's run queue.
 pub(crate) const QUEUED: u8 = 2;
+/// `spawn` is writing a new future into the storage.
+const SPAWNING: u8 = 4;
 
 // ANCHOR: header
 /// What every task has, whatever its future: the part a waker points to.
@@ -85,6 +87,12 @@ impl<F: FnOnce(A, B, C) -> Fut, A, B, C, Fut> TaskFn<(A, B, C)> for F {
     type Future = Fut;
 }
 
+/// A task that `spawn` filled, for the executor to queue if needed.
+pub(crate) struct Spawned {
+    pub(crate) task: TaskRef,
+    pub(crate) needs_queueing: bool,
+}
+
 /// Why a task could not be spawned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpawnError {
@@ -142,7 +150,7 @@ impl<const SIZE: usize> Task<SIZE> {
         &'static self,
         executor: &'static Executor,
         future: F,
-    ) -> Result<TaskRef, SpawnError>
+    ) -> Result<Spawned, SpawnError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -153,22 +161,36 @@ impl<const SIZE: usize> Task<SIZE> {
             );
             assert!(align_of::<F>() <= align_of::<Storage<SIZE>>());
         }
-        // From "no future, not queued" to "spawned and queued": whoever
-        // wins this owns the storage until the executor takes the task.
-        let claimed = self.header.state.compare_exchange(
-            0,
-            SPAWNED | QUEUED,
-            Ordering::Acquire,
-            Ordering::Relaxed,
-        );
-        if claimed.is_err() {
+        // Claim the storage: no future in it, and nobody else spawning. The
+        // task may still be queued, by a wake that came as its previous
+        // future finished; that entry stays and will run the new future.
+        let mut state = self.header.state.load(Ordering::Acquire);
+        loop {
+            if state & (SPAWNED | SPAWNING) != 0 {
+                return Err(SpawnError::Busy(self.header.name));
+            }
+            match self.header.state.compare_exchange_weak(
+                state,
+                state | SPAWNING,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        let executor = core::ptr::from_ref(executor).cast_mut();
+        if state & QUEUED != 0 && self.header.executor.load(Ordering::Relaxed) != executor {
+            // That stale entry is in another executor's queue, which would
+            // poll the new future there too.
+            self.header.state.fetch_and(!SPAWNING, Ordering::Release);
             return Err(SpawnError::Busy(self.header.name));
         }
         // SAFETY: the storage is aligned and large enough for `F` (checked
         // above, at compile time) and holds no future (SPAWNED was clear).
-        // The exchange from 0 makes this the only code touching it and the
-        // vtable: the executor polls a task only after taking it from its
-        // queue, and it is queued below, after these writes.
+        // SPAWNING makes this the only code touching it and the vtable, and
+        // the executor polls only tasks it sees SPAWNED, which is set below,
+        // after these writes.
         unsafe {
             self.future.get().cast::<F>().write(future);
             *self.header.vtable.get() = Some(FutureVTable {
@@ -176,9 +198,16 @@ impl<const SIZE: usize> Task<SIZE> {
                 drop: drop_future::<F, SIZE>,
             });
         }
-        let executor = core::ptr::from_ref(executor).cast_mut();
         self.header.executor.store(executor, Ordering::Relaxed);
-        Ok(self.task_ref())
+        let update = |state| Some((state & !SPAWNING) | SPAWNED | QUEUED);
+        let before = self.header.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, update);
+        // Never fails: the closure always returns Some.
+        let before = before.unwrap_or_else(|state| state);
+        // Queued already (that stale entry), or to be queued by the caller.
+        Ok(Spawned {
+            task: self.task_ref(),
+            needs_queueing: before & QUEUED == 0,
+        })
     }
     // ANCHOR_END: spawn
 }

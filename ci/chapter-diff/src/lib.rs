@@ -67,8 +67,10 @@ fn without_anchors(text: &str) -> String {
 }
 
 /// The chapter `next` continues: the one its `Cargo.toml` names in
-/// `[package.metadata.chapter] based-on = "NN-slug"`, or else `previous`.
-pub fn base(previous: &Path, next: &Path) -> io::Result<PathBuf> {
+/// `[package.metadata.chapter] based-on = "NN-slug"`, or else `previous`;
+/// `None` for `based-on = "none"`, a chapter that starts afresh (it has no
+/// `CHANGES.diff`).
+pub fn base(previous: &Path, next: &Path) -> io::Result<Option<PathBuf>> {
     let manifest = std::fs::read_to_string(next.join("Cargo.toml"))?;
     let named = manifest.lines().find_map(|l| {
         l.trim()
@@ -76,10 +78,11 @@ pub fn base(previous: &Path, next: &Path) -> io::Result<PathBuf> {
             .and_then(|rest| rest.strip_suffix('"'))
     });
     match (named, next.parent()) {
+        (Some("none"), _) => Ok(None),
         (Some(name), Some(chapters)) => {
             let base = chapters.join(name);
             if base.join("Cargo.toml").is_file() {
-                Ok(base)
+                Ok(Some(base))
             } else {
                 Err(io::Error::new(
                     io::ErrorKind::NotFound,
@@ -90,7 +93,7 @@ pub fn base(previous: &Path, next: &Path) -> io::Result<PathBuf> {
                 ))
             }
         }
-        _ => Ok(previous.to_path_buf()),
+        _ => Ok(Some(previous.to_path_buf())),
     }
 }
 

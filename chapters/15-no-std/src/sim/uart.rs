@@ -53,7 +53,12 @@ static RECEIVED: Mutex<RefCell<Fifo>> = Mutex::new(RefCell::new(Fifo::new()));
 
 /// The next received byte, waiting for one if none is buffered.
 pub async fn read_byte() -> u8 {
-    UART.wait_until(0, |cs| RECEIVED.borrow_ref_mut(cs).pop()).await
+    UART.wait_until(0, pop).await
+}
+
+/// A received byte, if one is buffered.
+pub fn pop(cs: CriticalSection<'_>) -> Option<u8> {
+    RECEIVED.borrow_ref_mut(cs).pop()
 }
 
 /// Reads into `line` up to a newline (not stored); returns the length.

@@ -1,0 +1,220 @@
+//! Exact traces of spawns, polls, sleeps, interrupts and wakes: the executor
+//! polls a task only after something woke it, and sleeps otherwise.
+
+#![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
+
+use ch15_no_std::sim::{Irq, Machine, SIM, Step, timer, uart};
+use ch15_no_std::{Executor, RunEnd, SpawnError, Task, future_size};
+use std::future::poll_fn;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Poll, Waker};
+
+fn lines(trace: &[&str]) -> Vec<String> {
+    trace.iter().map(|l| l.to_string()).collect()
+}
+
+// ANCHOR: sleep-trace
+static SLEEPS: Executor = Executor::new(&SIM);
+static SLEEPER: Task<{ future_size(&sleeper) }> = Task::new("sleeper");
+
+async fn sleeper(deadline: u64) {
+    timer::sleep_until(deadline).await;
+}
+
+#[test]
+fn a_sleep_is_one_poll_one_interrupt_one_wake_and_one_more_poll() {
+    let machine = Machine::scripted([Step::ToAlarm]).unwrap();
+    SLEEPS.spawn(&SLEEPER, sleeper(10)).unwrap();
+    assert_eq!(SLEEPS.run(), RunEnd::AllFinished);
+    assert_eq!(
+        machine.trace(),
+        lines(&[
+            "spawn sleeper",
+            "poll sleeper",
+            "sleep",
+            "irq timer",
+            "wake sleeper",
+            "poll sleeper",
+            "finish sleeper",
+        ])
+    );
+    assert_eq!(timer::now(), 10, "the alarm was set for the deadline");
+}
+// ANCHOR_END: sleep-trace
+
+static TWO: Executor = Executor::new(&SIM);
+static READER: Task<{ future_size(&reader) }> = Task::new("reader");
+static NAPPER: Task<{ future_size(&sleeper) }> = Task::new("napper");
+static GOT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+async fn reader(n: usize) {
+    for _ in 0..n {
+        let byte = uart::read_byte().await;
+        GOT.lock().unwrap().push(byte);
+    }
+}
+
+#[test]
+fn each_interrupt_wakes_only_the_task_that_waits_for_it() {
+    let steps = [Step::Rx(b'a'), Step::ToAlarm, Step::Rx(b'b')];
+    let machine = Machine::scripted(steps).unwrap();
+    GOT.lock().unwrap().clear();
+    TWO.spawn(&READER, reader(2)).unwrap();
+    TWO.spawn(&NAPPER, sleeper(50)).unwrap();
+    assert_eq!(TWO.run(), RunEnd::AllFinished);
+    assert_eq!(*GOT.lock().unwrap(), b"ab");
+    assert_eq!(
+        machine.trace(),
+        lines(&[
+            "spawn reader",
+            "spawn napper",
+            "poll reader",
+            "poll napper",
+            "sleep",
+            "irq uart",
+            "wake reader",
+            "poll reader",
+            "sleep",
+            "irq timer",
+            "wake napper",
+            "poll napper",
+            "finish napper",
+            "sleep",
+            "irq uart",
+            "wake reader",
+            "poll reader",
+            "finish reader",
+        ])
+    );
+}
+
+static STUCK: Executor = Executor::new(&SIM);
+static WAITER: Task<{ future_size(&reader) }> = Task::new("waiter");
+
+#[test]
+fn when_nothing_will_ever_interrupt_the_run_stops_instead_of_sleeping_forever() {
+    let machine = Machine::scripted([Step::Ticks(5)]).unwrap();
+    STUCK.spawn(&WAITER, reader(1)).unwrap();
+    assert_eq!(STUCK.run(), RunEnd::Stalled { waiting: 1 });
+    assert_eq!(machine.steps_left(), 0);
+    assert_eq!(machine.trace(), lines(&["spawn waiter", "poll waiter", "sleep"]));
+    // The task is still there; a byte lets it finish.
+    drop(machine);
+    let machine = Machine::scripted([Step::Rx(b'x')]).unwrap();
+    assert_eq!(STUCK.run(), RunEnd::AllFinished);
+    assert_eq!(machine.interrupts(Irq::Uart), 1);
+}
+
+// ANCHOR: pend-trace
+static PENDED: Executor = Executor::new(&SIM);
+static PARKED: Task<{ future_size(&parked) }> = Task::new("parked");
+static PARKED_WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+
+/// Pending until woken once, through a waker it hands out.
+async fn parked() {
+    let mut polls = 0;
+    poll_fn(|cx| {
+        polls += 1;
+        if polls > 1 {
+            return Poll::Ready(());
+        }
+        *PARKED_WAKER.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await;
+}
+
+#[test]
+fn a_wake_from_another_thread_interrupts_the_sleeping_cpu() {
+    let machine = Machine::real_time(&[]).unwrap();
+    PENDED.spawn(&PARKED, parked()).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Wait until the CPU sleeps, then wake the task from here.
+            while !machine.trace().iter().any(|l| l == "sleep") {
+                std::thread::yield_now();
+            }
+            PARKED_WAKER.lock().unwrap().take().unwrap().wake();
+        });
+        assert_eq!(PENDED.run(), RunEnd::AllFinished);
+    });
+    assert_eq!(
+        machine.trace(),
+        lines(&[
+            "spawn parked",
+            "poll parked",
+            "sleep",
+            "wake parked",
+            "irq pend",
+            "poll parked",
+            "finish parked",
+        ])
+    );
+}
+// ANCHOR_END: pend-trace
+
+static AGAIN: Executor = Executor::new(&SIM);
+static ONCE: Task<{ future_size(&once) }> = Task::new("once");
+static SPAWNER: Task<{ future_size(&spawner) }> = Task::new("spawner");
+static DROPPED: AtomicUsize = AtomicUsize::new(0);
+static STALE: Mutex<Option<Waker>> = Mutex::new(None);
+
+struct CountsDrop;
+impl Drop for CountsDrop {
+    fn drop(&mut self) {
+        DROPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn once(keep: CountsDrop) {
+    poll_fn(|cx| {
+        *STALE.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Ready(())
+    })
+    .await;
+    drop(keep);
+}
+
+async fn spawner() {
+    // ONCE is queued to run (spawned after us): busy, and the future is dropped.
+    assert_eq!(AGAIN.spawn(&ONCE, once(CountsDrop)), Err(SpawnError::Busy("once")));
+    assert_eq!(DROPPED.load(Ordering::SeqCst), 1);
+    assert_eq!(AGAIN.run(), RunEnd::AlreadyRunning);
+    timer::sleep(1).await;
+    // ONCE finished meanwhile: its storage takes a new future.
+    assert!(!ONCE.is_running());
+    AGAIN.spawn(&ONCE, once(CountsDrop)).unwrap();
+}
+
+#[test]
+fn a_finished_task_can_be_spawned_again_and_its_stale_wakers_do_nothing() {
+    let machine = Machine::scripted([Step::ToAlarm]).unwrap();
+    DROPPED.store(0, Ordering::SeqCst);
+    AGAIN.spawn(&SPAWNER, spawner()).unwrap();
+    AGAIN.spawn(&ONCE, once(CountsDrop)).unwrap();
+    assert_eq!(AGAIN.run(), RunEnd::AllFinished);
+    assert_eq!(DROPPED.load(Ordering::SeqCst), 3, "three futures made, three dropped");
+    // The waker of the finished task: waking it queues nothing.
+    STALE.lock().unwrap().take().unwrap().wake();
+    assert_eq!(AGAIN.live(), 0);
+    assert_eq!(AGAIN.run(), RunEnd::AllFinished);
+    assert_eq!(
+        machine.trace(),
+        lines(&[
+            "spawn spawner",
+            "spawn once",
+            "poll spawner",
+            "poll once",
+            "finish once",
+            "sleep",
+            "irq timer",
+            "wake spawner",
+            "poll spawner",
+            "spawn once",
+            "finish spawner",
+            "poll once",
+            "finish once",
+        ])
+    );
+}

@@ -47,7 +47,11 @@ impl Interrupt {
     }
 
     /// For the interrupt handler: wakes the waiters whose tag `choose`s.
-    pub fn wake_where(&self, cs: CriticalSection<'_>, choose: impl FnMut(u64) -> bool) -> usize {
+    pub fn wake_where(
+        &self,
+        cs: CriticalSection<'_>,
+        choose: impl FnMut(u64) -> bool,
+    ) -> usize {
         self.waiters.wake_where(cs, choose)
     }
 

@@ -82,7 +82,13 @@ impl WakerList {
     /// `Pin` is the promise that makes this sound: the node will not move,
     /// and its memory will not be reused before its `Drop` (which unlinks
     /// it) has run.
-    pub fn link(&'static self, _cs: CriticalSection<'_>, node: Pin<&Node>, task: TaskRef, tag: u64) {
+    pub fn link(
+        &'static self,
+        _cs: CriticalSection<'_>,
+        node: Pin<&Node>,
+        task: TaskRef,
+        tag: u64,
+    ) {
         let node = node.get_ref();
         debug_assert!(node.list.get().is_none(), "linking a linked node");
         let me = NonNull::from(node);
@@ -104,7 +110,11 @@ impl WakerList {
     // ANCHOR: wake
     /// Wakes (and unlinks) every node whose tag satisfies `choose`; returns
     /// how many. Interrupt handlers call this; waking is atomics only.
-    pub fn wake_where(&self, cs: CriticalSection<'_>, mut choose: impl FnMut(u64) -> bool) -> usize {
+    pub fn wake_where(
+        &self,
+        cs: CriticalSection<'_>,
+        mut choose: impl FnMut(u64) -> bool,
+    ) -> usize {
         let mut woken = 0;
         let mut at = self.head.get();
         while let Some(node) = at {
@@ -145,7 +155,11 @@ impl WakerList {
 
     /// Walks the list and checks every link: for tests, which run it after
     /// each step of an interleaving. At most `limit` nodes.
-    pub fn check(&self, _cs: CriticalSection<'_>, limit: usize) -> Result<usize, ListError> {
+    pub fn check(
+        &self,
+        _cs: CriticalSection<'_>,
+        limit: usize,
+    ) -> Result<usize, ListError> {
         let me = NonNull::from(self);
         let mut prev: Option<NonNull<Node>> = None;
         let mut at = self.head.get();

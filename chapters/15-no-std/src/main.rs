@@ -66,14 +66,14 @@ fn main() -> ExitCode {
         }
     };
     let spawned = [
-        EXECUTOR.spawn(&BLINK, blink(4)),
-        EXECUTOR.spawn(&ECHO, echo(1)),
-        EXECUTOR.spawn(&ECHO, echo(1)),
+        ("blink", EXECUTOR.spawn(&BLINK, blink(4))),
+        ("echo", EXECUTOR.spawn(&ECHO, echo(1))),
+        ("echo", EXECUTOR.spawn(&ECHO, echo(1))),
     ];
-    for result in spawned {
+    for (name, result) in spawned {
         match result {
-            Ok(()) => println!("spawned"),
-            Err(e) => println!("not spawned: {e}"),
+            Ok(()) => println!("spawn {name}: ok"),
+            Err(e) => println!("spawn {name}: {e}"),
         }
     }
     let end = EXECUTOR.run();

@@ -75,7 +75,8 @@ impl Iterator for Batch {
     fn next(&mut self) -> Option<TaskRef> {
         let header = ptr::NonNull::new(self.next)?;
         // SAFETY: a `'static` task's header, put here by `take_all`.
-        let task = unsafe { TaskRef::from_ptr(header.as_ptr().cast_const().cast()) };
+        let task =
+            unsafe { TaskRef::from_ptr(header.as_ptr().cast_const().cast()) };
         self.next = task.header().next.load(Ordering::Relaxed);
         Some(task)
     }

@@ -180,7 +180,9 @@ impl<const SIZE: usize> Task<SIZE> {
             }
         }
         let executor = core::ptr::from_ref(executor).cast_mut();
-        if state & QUEUED != 0 && self.header.executor.load(Ordering::Relaxed) != executor {
+        if state & QUEUED != 0
+            && self.header.executor.load(Ordering::Relaxed) != executor
+        {
             // That stale entry is in another executor's queue, which would
             // poll the new future there too.
             self.header.state.fetch_and(!SPAWNING, Ordering::Release);
@@ -200,7 +202,11 @@ impl<const SIZE: usize> Task<SIZE> {
         }
         self.header.executor.store(executor, Ordering::Relaxed);
         let update = |state| Some((state & !SPAWNING) | SPAWNED | QUEUED);
-        let before = self.header.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, update);
+        let before = self.header.state.fetch_update(
+            Ordering::AcqRel,
+            Ordering::Acquire,
+            update,
+        );
         // Never fails: the closure always returns Some.
         let before = before.unwrap_or_else(|state| state);
         // Queued already (that stale entry), or to be queued by the caller.

@@ -30,8 +30,16 @@ fn run(
     let end = executor.run();
     let windows = machine.windows();
     critical_section::with(|cs| {
-        assert_eq!(uart::UART.waiters().check(cs, 100), Ok(0), "UART list after {early:?}");
-        assert_eq!(timer::TIMER.waiters().check(cs, 100), Ok(0), "timer list after {early:?}");
+        assert_eq!(
+            uart::UART.waiters().check(cs, 100),
+            Ok(0),
+            "UART list after {early:?}"
+        );
+        assert_eq!(
+            timer::TIMER.waiters().check(cs, 100),
+            Ok(0),
+            "timer list after {early:?}"
+        );
     });
     (end, windows)
 }
@@ -81,7 +89,11 @@ fn bytes_arriving_at_every_possible_moment_are_all_read() {
     let tried = choices(2, windows + 1);
     for early in &tried {
         let (end, _) = run(&READS, &steps, early, spawn);
-        assert_eq!(end, RunEnd::AllFinished, "bytes at windows {early:?}: the reader stalled");
+        assert_eq!(
+            end,
+            RunEnd::AllFinished,
+            "bytes at windows {early:?}: the reader stalled"
+        );
         assert_eq!(*READ.lock().unwrap(), b"ab", "bytes at windows {early:?}");
     }
     assert!(tried.len() > 20, "only {} interleavings", tried.len());
@@ -144,13 +156,23 @@ async fn sleepers() {
     let second = pin!(timer::sleep_until(9));
     let (mut first, mut second) = (Some(first), Some(second));
     poll_fn(|cx| {
-        if first.as_mut().is_some_and(|f| f.as_mut().poll(cx).is_ready()) {
+        if first
+            .as_mut()
+            .is_some_and(|f| f.as_mut().poll(cx).is_ready())
+        {
             first = None;
         }
-        if second.as_mut().is_some_and(|s| s.as_mut().poll(cx).is_ready()) {
+        if second
+            .as_mut()
+            .is_some_and(|s| s.as_mut().poll(cx).is_ready())
+        {
             second = None;
         }
-        if first.is_none() && second.is_none() { Poll::Ready(()) } else { Poll::Pending }
+        if first.is_none() && second.is_none() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     })
     .await;
     assert!(timer::now() >= 9);

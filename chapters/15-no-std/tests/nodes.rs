@@ -50,7 +50,10 @@ async fn forgetful() {
     let unpolled = waiter();
     let moved = [unpolled];
     std::mem::forget(moved);
-    note(format!("after forgetting an unpolled waiter: {}", uart_waiters()));
+    note(format!(
+        "after forgetting an unpolled waiter: {}",
+        uart_waiters()
+    ));
 
     // Moved before its first poll, then polled where it ended up.
     let mut boxed = Box::pin(waiter());
@@ -65,7 +68,11 @@ async fn forgetful() {
     // The interrupt wakes the leaked node (a spurious wake of this task)
     // along with this read's, and the list is whole and empty after.
     let byte = uart::read_byte().await;
-    note(format!("read {:?}; waiters left: {}", byte as char, uart_waiters()));
+    note(format!(
+        "read {:?}; waiters left: {}",
+        byte as char,
+        uart_waiters()
+    ));
 }
 
 #[test]
@@ -94,7 +101,8 @@ static DROPPER: Task<{ future_size(&dropper) }> = Task::new("dropper");
 async fn dropper() {
     // Three waiters in memory the test owns, so that it can see whether
     // anything writes to the middle one after it was dropped.
-    let mut slots: [MaybeUninit<WaitUntil<Never>>; 3] = [const { MaybeUninit::uninit() }; 3];
+    let mut slots: [MaybeUninit<WaitUntil<Never>>; 3] =
+        [const { MaybeUninit::uninit() }; 3];
     for slot in &mut slots {
         let waiter = slot.write(waiter());
         // SAFETY: the waiter stays in `slots` until it is dropped in place
@@ -114,8 +122,12 @@ async fn dropper() {
     // link would be written to (unlinked, its task taken).
     let byte = uart::read_byte().await;
     // SAFETY: the slot's bytes were all written by `write_bytes` above.
-    let middle_bytes =
-        unsafe { std::slice::from_raw_parts(slots[1].as_ptr().cast::<u8>(), size_of::<WaitUntil<Never>>()) };
+    let middle_bytes = unsafe {
+        std::slice::from_raw_parts(
+            slots[1].as_ptr().cast::<u8>(),
+            size_of::<WaitUntil<Never>>(),
+        )
+    };
     let untouched = middle_bytes.iter().all(|&b| b == 0);
     note(format!(
         "read {:?}; waiters left: {}; dropped one untouched: {untouched}",

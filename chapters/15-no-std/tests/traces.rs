@@ -98,7 +98,10 @@ fn when_nothing_will_ever_interrupt_the_run_stops_instead_of_sleeping_forever() 
     STUCK.spawn(&WAITER, reader(1)).unwrap();
     assert_eq!(STUCK.run(), RunEnd::Stalled { waiting: 1 });
     assert_eq!(machine.steps_left(), 0);
-    assert_eq!(machine.trace(), lines(&["spawn waiter", "poll waiter", "sleep"]));
+    assert_eq!(
+        machine.trace(),
+        lines(&["spawn waiter", "poll waiter", "sleep"])
+    );
     // The task is still there; a byte lets it finish.
     drop(machine);
     let machine = Machine::scripted([Step::Rx(b'x')]).unwrap();
@@ -178,7 +181,10 @@ async fn once(keep: CountsDrop) {
 
 async fn spawner() {
     // ONCE is queued to run (spawned after us): busy, and the future is dropped.
-    assert_eq!(AGAIN.spawn(&ONCE, once(CountsDrop)), Err(SpawnError::Busy("once")));
+    assert_eq!(
+        AGAIN.spawn(&ONCE, once(CountsDrop)),
+        Err(SpawnError::Busy("once"))
+    );
     assert_eq!(DROPPED.load(Ordering::SeqCst), 1);
     assert_eq!(AGAIN.run(), RunEnd::AlreadyRunning);
     timer::sleep(1).await;
@@ -194,7 +200,11 @@ fn a_finished_task_can_be_spawned_again_and_its_stale_wakers_do_nothing() {
     AGAIN.spawn(&SPAWNER, spawner()).unwrap();
     AGAIN.spawn(&ONCE, once(CountsDrop)).unwrap();
     assert_eq!(AGAIN.run(), RunEnd::AllFinished);
-    assert_eq!(DROPPED.load(Ordering::SeqCst), 3, "three futures made, three dropped");
+    assert_eq!(
+        DROPPED.load(Ordering::SeqCst),
+        3,
+        "three futures made, three dropped"
+    );
     // The waker of the finished task: waking it queues nothing.
     STALE.lock().unwrap().take().unwrap().wake();
     assert_eq!(AGAIN.live(), 0);

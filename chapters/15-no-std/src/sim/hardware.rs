@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::vec::Vec;
 use std::time::{Duration, Instant};
+use std::vec::Vec;
 
 /// The tick counter (one tick is a millisecond in real time).
 static NOW: AtomicU64 = AtomicU64::new(0);
@@ -201,15 +201,16 @@ impl RealTime {
         let stop = Arc::new(AtomicBool::new(false));
         let mut feed: VecDeque<(u64, u8)> = feed.iter().copied().collect();
         let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("hardware".into())
-            .spawn(move || {
+        let thread = std::thread::Builder::new().name("hardware".into()).spawn(
+            move || {
                 let start = Instant::now();
                 let mut tick = 0;
                 while !flag.load(Ordering::SeqCst) {
                     tick += 1;
                     let at = start + Duration::from_millis(tick);
-                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                    std::thread::sleep(
+                        at.saturating_duration_since(Instant::now()),
+                    );
                     NOW.store(tick, Ordering::SeqCst);
                     alarm_if_due();
                     while let Some(&(when, byte)) = feed.front()
@@ -219,7 +220,8 @@ impl RealTime {
                         receive(byte);
                     }
                 }
-            })?;
+            },
+        )?;
         Ok(RealTime {
             stop,
             thread: Some(thread),

@@ -80,7 +80,10 @@ impl Machine {
     pub fn real_time(uart_feed: &[(u64, u8)]) -> io::Result<Machine> {
         let one = Machine::start()?;
         let real_time = hardware::RealTime::start(uart_feed).map_err(|e| {
-            io::Error::new(e.kind(), std::format!("cannot start the hardware thread: {e}"))
+            io::Error::new(
+                e.kind(),
+                std::format!("cannot start the hardware thread: {e}"),
+            )
         })?;
         Ok(Machine {
             real_time: Some(real_time),

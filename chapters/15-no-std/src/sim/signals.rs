@@ -89,15 +89,12 @@ pub(crate) fn install() -> io::Result<()> {
                 libc::sigaction(irq.signal(), &action, std::ptr::null_mut()) != 0
             };
             if failed {
-                result = Err(io::Error::new(
-                    io::ErrorKind::Other,
-                    format!(
+                result = Err(io::Error::other(format!(
                         "cannot install the handler for signal SIGRTMIN+{} (simulated {} interrupt): {}",
                         irq as c_int,
                         irq.name(),
                         io::Error::last_os_error()
-                    ),
-                ));
+                )));
                 return;
             }
         }
@@ -211,7 +208,9 @@ unsafe impl critical_section::Impl for SimCriticalSection {
             hardware::at_window();
             let set = irq_set();
             // SAFETY: valid set; unmasks what `acquire` masked.
-            unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+            unsafe {
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut())
+            };
         }
     }
 }

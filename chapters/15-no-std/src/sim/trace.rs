@@ -59,12 +59,21 @@ pub(crate) fn lines() -> Vec<String> {
         .iter()
         .take(written)
         .map(|entry| {
-            let (ptr, len) = (entry.name.load(Ordering::SeqCst), entry.len.load(Ordering::SeqCst));
+            let (ptr, len) = (
+                entry.name.load(Ordering::SeqCst),
+                entry.len.load(Ordering::SeqCst),
+            );
             // SAFETY: `record` stored the pointer and length of a
             // `&'static str`, whose bytes are valid UTF-8 forever.
-            let name = unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)) };
+            let name = unsafe {
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len))
+            };
             let word = WORDS[usize::from(entry.kind.load(Ordering::SeqCst))];
-            if name.is_empty() { word.to_string() } else { std::format!("{word} {name}") }
+            if name.is_empty() {
+                word.to_string()
+            } else {
+                std::format!("{word} {name}")
+            }
         })
         .collect();
     if written > CAPACITY {

@@ -19,6 +19,11 @@ const OFF: u64 = u64::MAX;
 /// The UART's data register: the byte, and bit 8 set while it is unread.
 static RX: AtomicU16 = AtomicU16::new(0);
 const RX_FULL: u16 = 0x100;
+/// The CPU's sleeps so far, and whether it is asleep now (for the watchdog).
+static SLEPT: AtomicUsize = AtomicUsize::new(0);
+static ASLEEP: AtomicBool = AtomicBool::new(false);
+/// The watchdog found the CPU asleep with nothing left to wake it.
+static WATCHDOG_FIRED: AtomicBool = AtomicBool::new(false);
 /// Bytes that arrived before the previous one was read.
 static OVERRUNS: AtomicUsize = AtomicUsize::new(0);
 
@@ -128,6 +133,7 @@ pub(crate) fn reset() {
     ALARM.store(OFF, Ordering::SeqCst);
     RX.store(0, Ordering::SeqCst);
     OVERRUNS.store(0, Ordering::SeqCst);
+    WATCHDOG_FIRED.store(false, Ordering::SeqCst);
     *script() = Script::default();
 }
 
@@ -167,7 +173,13 @@ pub(crate) fn idle() -> Wfi {
             }
         }
     }
+    ASLEEP.store(true, Ordering::SeqCst);
     signals::wait_for_interrupt();
+    ASLEEP.store(false, Ordering::SeqCst);
+    SLEPT.fetch_add(1, Ordering::SeqCst);
+    if WATCHDOG_FIRED.load(Ordering::SeqCst) {
+        return Wfi::Never;
+    }
     Wfi::Interrupted
 }
 
@@ -233,6 +245,57 @@ impl Drop for RealTime {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// For scripted machines: a CPU that sleeps through an interrupt that was
+/// pending (a lost wake-up) would sleep forever, since a script raises
+/// nothing on its own. After `LIMIT` asleep in one wait, the watchdog
+/// interrupts it and the run ends as stalled: a failure, not a hang.
+pub(crate) struct Watchdog {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Watchdog {
+    const LIMIT: Duration = Duration::from_secs(10);
+
+    pub(crate) fn start() -> std::io::Result<Watchdog> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new().name("watchdog".into()).spawn(
+            move || {
+                let (mut seen, mut since) =
+                    (SLEPT.load(Ordering::SeqCst), Instant::now());
+                while !flag.load(Ordering::SeqCst) {
+                    std::thread::park_timeout(
+                        Self::LIMIT.saturating_sub(since.elapsed()),
+                    );
+                    let slept = SLEPT.load(Ordering::SeqCst);
+                    if slept != seen || !ASLEEP.load(Ordering::SeqCst) {
+                        (seen, since) = (slept, Instant::now());
+                    } else if since.elapsed() >= Self::LIMIT {
+                        WATCHDOG_FIRED.store(true, Ordering::SeqCst);
+                        signals::raise(Irq::Pend);
+                        return;
+                    }
+                }
+            },
+        )?;
+        Ok(Watchdog {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }

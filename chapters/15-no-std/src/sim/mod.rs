@@ -48,6 +48,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// it stops the hardware.
 pub struct Machine {
     real_time: Option<hardware::RealTime>,
+    watchdog: Option<hardware::Watchdog>,
     _one: MutexGuard<'static, ()>,
 }
 
@@ -69,8 +70,15 @@ impl Machine {
     pub fn scripted(steps: impl IntoIterator<Item = Step>) -> io::Result<Machine> {
         let one = Machine::start()?;
         hardware::start_script(steps);
+        let watchdog = hardware::Watchdog::start().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                std::format!("cannot start the watchdog thread: {e}"),
+            )
+        })?;
         Ok(Machine {
             real_time: None,
+            watchdog: Some(watchdog),
             _one: one,
         })
     }
@@ -87,6 +95,7 @@ impl Machine {
         })?;
         Ok(Machine {
             real_time: Some(real_time),
+            watchdog: None,
             _one: one,
         })
     }
@@ -114,6 +123,12 @@ impl Machine {
         trace::lines()
     }
 
+    /// Makes `irq` pending from outside, as a peripheral would (from any
+    /// thread); its handler runs on the CPU.
+    pub fn raise(&self, irq: Irq) {
+        signals::raise(irq);
+    }
+
     /// How many times `irq`'s handler ran.
     pub fn interrupts(&self, irq: Irq) -> usize {
         signals::taken(irq)
@@ -130,6 +145,7 @@ impl Drop for Machine {
         // Stop the hardware thread first: it must not signal a CPU thread
         // that may end after this.
         self.real_time.take();
+        self.watchdog.take();
         signals::set_cpu_to_this_thread(false);
         hardware::reset();
     }

@@ -228,3 +228,55 @@ fn a_finished_task_can_be_spawned_again_and_its_stale_wakers_do_nothing() {
         ])
     );
 }
+
+static TWICE: Executor = Executor::new(&SIM);
+static DOUBLE: Task<{ future_size(&double_wake) }> = Task::new("double");
+
+/// Wakes itself twice, then waits once.
+async fn double_wake() {
+    let mut polls = 0;
+    poll_fn(|cx| {
+        polls += 1;
+        if polls == 2 {
+            return Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
+}
+
+#[test]
+fn waking_a_task_that_is_queued_already_queues_nothing() {
+    // On its own thread, which plays the CPU: a task queued twice would
+    // make the run queue a cycle, and the run would never end.
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let machine = Machine::scripted([]).unwrap();
+        TWICE.spawn(&DOUBLE, double_wake()).unwrap();
+        let end = TWICE.run();
+        let _ = done.send((end, machine.trace()));
+    });
+    let Ok((end, trace)) = outcome.recv_timeout(std::time::Duration::from_secs(20))
+    else {
+        // The spinning CPU thread holds the machine: no other test could
+        // run, so end the process with the reason.
+        // Written straight to stderr: the test harness's capture of
+        // `eprintln!` would die with the process.
+        let why = "the run never ended: a task was queued twice, and the queue is a cycle\n";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), why.as_bytes());
+        std::process::abort();
+    };
+    assert_eq!(end, RunEnd::AllFinished);
+    assert_eq!(
+        trace,
+        lines(&[
+            "spawn double",
+            "poll double",
+            "wake double",
+            "poll double",
+            "finish double",
+        ])
+    );
+}

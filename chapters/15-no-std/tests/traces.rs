@@ -280,3 +280,56 @@ fn waking_a_task_that_is_queued_already_queues_nothing() {
         ])
     );
 }
+
+static LAST: Executor = Executor::new(&SIM);
+static FAREWELL: Task<{ future_size(&farewell) }> = Task::new("farewell");
+static LATE: Task<{ future_size(&sleeper) }> = Task::new("late");
+
+/// Wakes itself in the poll in which it finishes: its queue entry outlives
+/// its future.
+async fn farewell() {
+    poll_fn(|cx| {
+        cx.waker().wake_by_ref();
+        Poll::Ready(())
+    })
+    .await;
+}
+
+#[test]
+fn a_task_woken_as_it_finishes_is_not_polled_again_and_can_be_spawned_again() {
+    let machine = Machine::scripted([Step::ToAlarm]).unwrap();
+    LAST.spawn(&FAREWELL, farewell()).unwrap();
+    LAST.spawn(&LATE, sleeper(3)).unwrap();
+    assert_eq!(LAST.run(), RunEnd::AllFinished);
+    // The run ended as the last task finished, with farewell's stale entry
+    // still queued: the storage takes a new future all the same.
+    LAST.spawn(&FAREWELL, farewell()).unwrap();
+    assert_eq!(LAST.run(), RunEnd::AllFinished);
+    LAST.spawn(&FAREWELL, farewell()).unwrap();
+    assert_eq!(LAST.run(), RunEnd::AllFinished);
+    assert_eq!(
+        machine.trace(),
+        lines(&[
+            "spawn farewell",
+            "spawn late",
+            "poll farewell",
+            "wake farewell",
+            "finish farewell",
+            "poll late",
+            // The stale entry is taken here and skipped: no poll.
+            "sleep",
+            "irq timer",
+            "wake late",
+            "poll late",
+            "finish late",
+            "spawn farewell",
+            "poll farewell",
+            "wake farewell",
+            "finish farewell",
+            "spawn farewell",
+            "poll farewell",
+            "wake farewell",
+            "finish farewell",
+        ])
+    );
+}

@@ -4,26 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
-use std::path::Path;
 use std::process::Command;
+
+mod bare;
 
 #[test]
 fn the_executor_builds_and_runs_in_a_program_without_std_or_heap() {
-    let chapter = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = chapter.join("../../target/ch15-bare");
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--locked", "--manifest-path"])
-        .arg(chapter.join("bare/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .env_remove("RUSTFLAGS")
-        .status()
-        .unwrap();
-    assert!(
-        built.success(),
-        "bare/ did not build without std; cargo's errors are above"
-    );
-    let program = target.join("debug/ch15-bare");
+    let program = bare::build();
     let output = Command::new(&program).output().unwrap();
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8(output.stdout).unwrap();

@@ -1,6 +1,8 @@
-//! What the page shows `cargo run` printing is what it prints.
+//! What the page shows the programs printing is what they print.
 
 use transcript::{Run, Vary, check_chapter};
+
+mod bare;
 
 #[test]
 fn the_demo_prints_what_the_page_shows() {
@@ -13,6 +15,8 @@ fn the_demo_prints_what_the_page_shows() {
                     regex: r"slept \d+ times",
                 },
             ),
+            // The program without std that `tests/no_std.rs` checks too.
+            Run::new("bare.txt", bare::build()),
         ],
     );
 }

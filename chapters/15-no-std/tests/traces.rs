@@ -43,6 +43,31 @@ fn a_sleep_is_one_poll_one_interrupt_one_wake_and_one_more_poll() {
 }
 // ANCHOR_END: sleep-trace
 
+static REAL: Executor = Executor::new(&SIM);
+static NAP: Task<{ future_size(&sleeper) }> = Task::new("nap");
+
+#[test]
+fn in_real_time_the_cpu_sleeps_through_a_long_wait_once() {
+    // 50 ticks of real time, 50 ms: the hardware thread ticks 50 times, the
+    // CPU wakes once, for the alarm.
+    let machine = Machine::real_time(&[]).unwrap();
+    REAL.spawn(&NAP, sleeper(50)).unwrap();
+    assert_eq!(REAL.run(), RunEnd::AllFinished);
+    assert!(timer::now() >= 50);
+    assert_eq!(
+        machine.trace(),
+        lines(&[
+            "spawn nap",
+            "poll nap",
+            "sleep",
+            "irq timer",
+            "wake nap",
+            "poll nap",
+            "finish nap",
+        ])
+    );
+}
+
 static TWO: Executor = Executor::new(&SIM);
 static READER: Task<{ future_size(&reader) }> = Task::new("reader");
 static NAPPER: Task<{ future_size(&sleeper) }> = Task::new("napper");

@@ -202,7 +202,8 @@ pub(crate) fn at_window() {
 // ANCHOR_END: idle
 
 /// The hardware in real time: a thread that advances the counter every
-/// millisecond and feeds the UART `(tick, byte)` pairs.
+/// millisecond and feeds the UART `(tick, byte)` pairs, each no earlier than
+/// its tick and not before the byte before it was read.
 pub(crate) struct RealTime {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -225,8 +226,13 @@ impl RealTime {
                     );
                     NOW.store(tick, Ordering::SeqCst);
                     alarm_if_due();
-                    while let Some(&(when, byte)) = feed.front()
+                    // Flow control: the next byte waits until the data
+                    // register was read, so that a CPU the host is slow to
+                    // schedule loses nothing (and the demo prints the same
+                    // every time). Scripted steps have no such courtesy.
+                    if let Some(&(when, byte)) = feed.front()
                         && when <= tick
+                        && RX.load(Ordering::SeqCst) & RX_FULL == 0
                     {
                         feed.pop_front();
                         receive(byte);

@@ -84,7 +84,8 @@ impl Machine {
     }
 
     /// A machine whose counter ticks every millisecond and whose UART
-    /// receives `(tick, byte)` pairs on time, from a hardware thread.
+    /// receives `(tick, byte)` pairs on time (with flow control: a byte
+    /// waits for the one before it to be read), from a hardware thread.
     pub fn real_time(uart_feed: &[(u64, u8)]) -> io::Result<Machine> {
         let one = Machine::start()?;
         let real_time = hardware::RealTime::start(uart_feed).map_err(|e| {

@@ -7,7 +7,8 @@
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
 use ch13_uring_pool::executor::{
-    parked, poll_once, pool_or_skip, stats, until_submitted, yield_now,
+    parked, parked_and_stats, poll_once, pool_or_skip, stats, until_submitted,
+    yield_now,
 };
 use ch13_uring_pool::op::Pipe;
 
@@ -37,10 +38,10 @@ fn dropped_reads_never_write_into_reused_memory() {
                 drop(reads); // in flight: their buffers are parked, not freed
                 // Each is parked still, or was, until its last completion
                 // (the ring thread may have reaped some cancels already).
-                let parked_then_freed =
-                    stats().parked_completions - finished_before;
+                let (parked_now, now) = parked_and_stats();
+                let parked_then_freed = now.parked_completions - finished_before;
                 assert_eq!(
-                    parked() + parked_then_freed as usize,
+                    parked_now + parked_then_freed as usize,
                     READS,
                     "round {round}"
                 );

@@ -108,6 +108,14 @@ pub fn parked() -> usize {
     reactor::with(|r| r.parked())
 }
 
+/// [`parked`] and the reactor's counters, read at one instant. The ring
+/// thread may free a parked operation at any moment, so `parked()` and
+/// `stats().parked_completions` read one after the other can count it twice
+/// or not at all.
+pub fn parked_and_stats() -> (usize, Stats) {
+    reactor::with(|r| (r.parked(), r.stats()))
+}
+
 /// Timers registered and not yet fired or cancelled (in the pool).
 pub fn timers() -> usize {
     reactor::with(|r| r.timers())
@@ -297,6 +305,12 @@ impl Pool {
     /// completions have not come yet.
     pub fn parked(&self) -> usize {
         self.context.reactor.with(|r| r.parked())
+    }
+
+    /// [`Pool::parked`] and [`Pool::stats`] at one instant (see
+    /// [`parked_and_stats`]).
+    pub fn parked_and_stats(&self) -> (usize, Stats) {
+        self.context.reactor.with(|r| (r.parked(), r.stats()))
     }
 
     /// The ring thread, as the kernel and pthreads know it: its thread id

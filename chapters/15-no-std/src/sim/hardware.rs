@@ -201,103 +201,31 @@ pub(crate) fn at_window() {
 }
 // ANCHOR_END: idle
 
-/// The hardware in real time: a thread that advances the counter every
-/// millisecond and feeds the UART `(tick, byte)` pairs, each no earlier than
-/// its tick and not before the byte before it was read.
-pub(crate) struct RealTime {
+/// A thread of the simulation (the hardware, the watchdog) that is stopped
+/// and joined when this is dropped. The body gets the stop flag.
+pub(crate) struct Helper {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl RealTime {
-    pub(crate) fn start(feed: &[(u64, u8)]) -> std::io::Result<RealTime> {
+impl Helper {
+    fn spawn(
+        name: &str,
+        body: impl FnOnce(&AtomicBool) + Send + 'static,
+    ) -> std::io::Result<Helper> {
         let stop = Arc::new(AtomicBool::new(false));
-        let mut feed: VecDeque<(u64, u8)> = feed.iter().copied().collect();
         let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new().name("hardware".into()).spawn(
-            move || {
-                let start = Instant::now();
-                let mut tick = 0;
-                while !flag.load(Ordering::SeqCst) {
-                    tick += 1;
-                    let at = start + Duration::from_millis(tick);
-                    std::thread::sleep(
-                        at.saturating_duration_since(Instant::now()),
-                    );
-                    NOW.store(tick, Ordering::SeqCst);
-                    alarm_if_due();
-                    // Flow control: the next byte waits until the data
-                    // register was read, so that a CPU the host is slow to
-                    // schedule loses nothing (and the demo prints the same
-                    // every time). Scripted steps have no such courtesy.
-                    if let Some(&(when, byte)) = feed.front()
-                        && when <= tick
-                        && RX.load(Ordering::SeqCst) & RX_FULL == 0
-                    {
-                        feed.pop_front();
-                        receive(byte);
-                    }
-                }
-            },
-        )?;
-        Ok(RealTime {
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || body(&flag))?;
+        Ok(Helper {
             stop,
             thread: Some(thread),
         })
     }
 }
 
-impl Drop for RealTime {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// For scripted machines: a CPU that sleeps through an interrupt that was
-/// pending (a lost wake-up) would sleep forever, since a script raises
-/// nothing on its own. After `LIMIT` asleep in one wait, the watchdog
-/// interrupts it and the run ends as stalled: a failure, not a hang.
-pub(crate) struct Watchdog {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Watchdog {
-    const LIMIT: Duration = Duration::from_secs(10);
-
-    pub(crate) fn start() -> std::io::Result<Watchdog> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new().name("watchdog".into()).spawn(
-            move || {
-                let (mut seen, mut since) =
-                    (SLEPT.load(Ordering::SeqCst), Instant::now());
-                while !flag.load(Ordering::SeqCst) {
-                    std::thread::park_timeout(
-                        Self::LIMIT.saturating_sub(since.elapsed()),
-                    );
-                    let slept = SLEPT.load(Ordering::SeqCst);
-                    if slept != seen || !ASLEEP.load(Ordering::SeqCst) {
-                        (seen, since) = (slept, Instant::now());
-                    } else if since.elapsed() >= Self::LIMIT {
-                        WATCHDOG_FIRED.store(true, Ordering::SeqCst);
-                        signals::raise(Irq::Pend);
-                        return;
-                    }
-                }
-            },
-        )?;
-        Ok(Watchdog {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Watchdog {
+impl Drop for Helper {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
@@ -306,3 +234,57 @@ impl Drop for Watchdog {
         }
     }
 }
+
+/// The hardware in real time: a thread that advances the counter every
+/// millisecond and feeds the UART `(tick, byte)` pairs, each no earlier than
+/// its tick and not before the byte before it was read.
+pub(crate) fn real_time(feed: &[(u64, u8)]) -> std::io::Result<Helper> {
+    let mut feed: VecDeque<(u64, u8)> = feed.iter().copied().collect();
+    Helper::spawn("hardware", move |stop| {
+        let start = Instant::now();
+        let mut tick = 0;
+        while !stop.load(Ordering::SeqCst) {
+            tick += 1;
+            let at = start + Duration::from_millis(tick);
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            NOW.store(tick, Ordering::SeqCst);
+            alarm_if_due();
+            // Flow control: the next byte waits until the data register
+            // was read, so that a CPU the host is slow to schedule loses
+            // nothing (and the demo prints the same every time). Scripted
+            // steps have no such courtesy.
+            if let Some(&(when, byte)) = feed.front()
+                && when <= tick
+                && RX.load(Ordering::SeqCst) & RX_FULL == 0
+            {
+                feed.pop_front();
+                receive(byte);
+            }
+        }
+    })
+}
+
+/// For scripted machines: a CPU that sleeps through an interrupt that was
+/// pending (a lost wake-up) would sleep forever, since a script raises
+/// nothing on its own. After `WATCHDOG_LIMIT` asleep in one wait, the
+/// watchdog interrupts it and the run ends as stalled: a failure, not a hang.
+pub(crate) fn watchdog() -> std::io::Result<Helper> {
+    Helper::spawn("watchdog", |stop| {
+        let (mut seen, mut since) = (SLEPT.load(Ordering::SeqCst), Instant::now());
+        while !stop.load(Ordering::SeqCst) {
+            std::thread::park_timeout(
+                WATCHDOG_LIMIT.saturating_sub(since.elapsed()),
+            );
+            let slept = SLEPT.load(Ordering::SeqCst);
+            if slept != seen || !ASLEEP.load(Ordering::SeqCst) {
+                (seen, since) = (slept, Instant::now());
+            } else if since.elapsed() >= WATCHDOG_LIMIT {
+                WATCHDOG_FIRED.store(true, Ordering::SeqCst);
+                signals::raise(Irq::Pend);
+                return;
+            }
+        }
+    })
+}
+
+const WATCHDOG_LIMIT: Duration = Duration::from_secs(10);

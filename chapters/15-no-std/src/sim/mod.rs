@@ -47,8 +47,8 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// A running simulated board; the thread that made it is its CPU. Dropping
 /// it stops the hardware.
 pub struct Machine {
-    real_time: Option<hardware::RealTime>,
-    watchdog: Option<hardware::Watchdog>,
+    /// The hardware thread (real time) or the watchdog (scripted).
+    helper: Option<hardware::Helper>,
     _one: MutexGuard<'static, ()>,
 }
 
@@ -70,15 +70,14 @@ impl Machine {
     pub fn scripted(steps: impl IntoIterator<Item = Step>) -> io::Result<Machine> {
         let one = Machine::start()?;
         hardware::start_script(steps);
-        let watchdog = hardware::Watchdog::start().map_err(|e| {
+        let watchdog = hardware::watchdog().map_err(|e| {
             io::Error::new(
                 e.kind(),
                 std::format!("cannot start the watchdog thread: {e}"),
             )
         })?;
         Ok(Machine {
-            real_time: None,
-            watchdog: Some(watchdog),
+            helper: Some(watchdog),
             _one: one,
         })
     }
@@ -88,15 +87,14 @@ impl Machine {
     /// waits for the one before it to be read), from a hardware thread.
     pub fn real_time(uart_feed: &[(u64, u8)]) -> io::Result<Machine> {
         let one = Machine::start()?;
-        let real_time = hardware::RealTime::start(uart_feed).map_err(|e| {
+        let real_time = hardware::real_time(uart_feed).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 std::format!("cannot start the hardware thread: {e}"),
             )
         })?;
         Ok(Machine {
-            real_time: Some(real_time),
-            watchdog: None,
+            helper: Some(real_time),
             _one: one,
         })
     }
@@ -145,8 +143,7 @@ impl Drop for Machine {
     fn drop(&mut self) {
         // Stop the hardware thread first: it must not signal a CPU thread
         // that may end after this.
-        self.real_time.take();
-        self.watchdog.take();
+        self.helper.take();
         signals::set_cpu_to_this_thread(false);
         hardware::reset();
     }

@@ -1,5 +1,7 @@
 //! `cargo run`: two tasks in static storage on the simulated board, woken by
 //! its timer and UART interrupts; one of them is spawned a second time.
+//! `cargo run -- --trace` also prints every spawn, poll, sleep, interrupt and
+//! wake of the run.
 
 use ch15_no_std::sim::{Irq, Machine, SIM, timer, uart};
 use ch15_no_std::{Executor, RunEnd, Task, future_size};
@@ -77,7 +79,14 @@ fn main() -> ExitCode {
         }
     }
     let end = EXECUTOR.run();
-    let sleeps = machine.trace().iter().filter(|l| *l == "sleep").count();
+    let trace = machine.trace();
+    if std::env::args().any(|a| a == "--trace") {
+        println!("trace:");
+        for event in &trace {
+            println!("    {event}");
+        }
+    }
+    let sleeps = trace.iter().filter(|l| *l == "sleep").count();
     println!(
         "{end:?}: {} timer and {} UART interrupts; the CPU slept {sleeps} times",
         machine.interrupts(Irq::Timer),

@@ -17,7 +17,9 @@ static ECHO: Task<{ future_size(&echo) }> = Task::new("echo");
 /// Toggles an (imaginary) LED every 100 ticks; on the third toggle it
 /// spawns the echo task again, in the same static storage.
 async fn blink(toggles: u32) {
-    let mut deadline = timer::now();
+    // Deadlines counted from the board's start, not from this first poll:
+    // the same whenever the host gets round to running it.
+    let mut deadline = 0;
     for n in 1..=toggles {
         deadline += 100;
         timer::sleep_until(deadline).await;

@@ -12,7 +12,8 @@ use super::{hardware, timer, trace, uart};
 use libc::{c_int, sigset_t};
 use std::format;
 use std::io;
-use std::sync::Once;
+use std::string::String;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 // ANCHOR: irq
@@ -72,34 +73,37 @@ fn irq_set() -> sigset_t {
     }
 }
 
-/// Installs the interrupt handlers (once per process).
+/// Installs the interrupt handlers (once per process; a failure is kept and
+/// reported to every later caller too).
 pub(crate) fn install() -> io::Result<()> {
-    static ONCE: Once = Once::new();
-    let mut result = Ok(());
-    ONCE.call_once(|| {
-        for irq in IRQS {
-            // SAFETY: a zeroed sigaction is a valid start; the handler is an
-            // `extern "C" fn(c_int)` that is async-signal-safe (below).
-            let failed = unsafe {
-                let mut action = std::mem::zeroed::<libc::sigaction>();
-                action.sa_sigaction = on_signal as extern "C" fn(c_int) as libc::sighandler_t;
-                // While one handler runs, the others wait: one priority level.
-                action.sa_mask = irq_set();
-                action.sa_flags = libc::SA_RESTART;
-                libc::sigaction(irq.signal(), &action, std::ptr::null_mut()) != 0
-            };
-            if failed {
-                result = Err(io::Error::other(format!(
-                        "cannot install the handler for signal SIGRTMIN+{} (simulated {} interrupt): {}",
-                        irq as c_int,
-                        irq.name(),
-                        io::Error::last_os_error()
-                )));
-                return;
-            }
-        }
-    });
-    result
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| IRQS.into_iter().try_for_each(install_one))
+        .clone()
+        .map_err(io::Error::other)
+}
+
+fn install_one(irq: Irq) -> Result<(), String> {
+    // SAFETY: a zeroed sigaction is a valid start; the handler is an
+    // `extern "C" fn(c_int)` that is async-signal-safe (below).
+    let failed = unsafe {
+        let mut action = std::mem::zeroed::<libc::sigaction>();
+        action.sa_sigaction =
+            on_signal as extern "C" fn(c_int) as libc::sighandler_t;
+        // While one handler runs, the others wait: one priority level.
+        action.sa_mask = irq_set();
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigaction(irq.signal(), &action, std::ptr::null_mut()) != 0
+    };
+    if failed {
+        let why = io::Error::last_os_error();
+        return Err(format!(
+            "cannot install the handler for signal SIGRTMIN+{} (the simulated {} interrupt): {why}",
+            irq as c_int,
+            irq.name(),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn set_cpu_to_this_thread(on: bool) {

@@ -157,3 +157,20 @@ fn a_dropped_waiter_leaves_the_list_and_the_interrupt_never_touches_it() {
     drop(machine);
 }
 // ANCHOR_END: drop-middle
+
+#[test]
+fn a_waiter_polled_with_someone_elses_waker_refuses_and_links_nothing() {
+    let _machine = Machine::scripted([]).unwrap();
+    let mut waiter = Box::pin(waiter());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = waiter.as_mut().poll(&mut cx);
+    }));
+    let message = polled.unwrap_err();
+    let message = message.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(
+        message.contains("must run on this crate's Executor"),
+        "{message}"
+    );
+    assert_eq!(uart_waiters(), 0);
+}

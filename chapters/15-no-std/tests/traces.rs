@@ -307,6 +307,7 @@ fn waking_a_task_that_is_queued_already_queues_nothing() {
 }
 
 static LAST: Executor = Executor::new(&SIM);
+static OTHER: Executor = Executor::new(&SIM);
 static FAREWELL: Task<{ future_size(&farewell) }> = Task::new("farewell");
 static LATE: Task<{ future_size(&sleeper) }> = Task::new("late");
 
@@ -357,4 +358,13 @@ fn a_task_woken_as_it_finishes_is_not_polled_again_and_can_be_spawned_again() {
             "finish farewell",
         ])
     );
+    // The stale entry is in LAST's queue: another executor may not take the
+    // task until LAST has drained it (or both would poll the new future).
+    assert_eq!(
+        OTHER.spawn(&FAREWELL, farewell()),
+        Err(SpawnError::Busy("farewell"))
+    );
+    assert_eq!(LAST.run(), RunEnd::AllFinished);
+    OTHER.spawn(&FAREWELL, farewell()).unwrap();
+    assert_eq!(OTHER.run(), RunEnd::AllFinished);
 }

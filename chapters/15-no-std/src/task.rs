@@ -21,7 +21,7 @@ const SPAWNING: u8 = 4;
 // ANCHOR: header
 /// What every task has, whatever its future: the part a waker points to.
 pub struct TaskHeader {
-    /// `SPAWNED` and `QUEUED`: the only fields a waker changes.
+    /// `SPAWNED`, `QUEUED` and `SPAWNING`: the only field a waker changes.
     pub(crate) state: AtomicU8,
     /// The next task in the run queue (see `queue.rs`).
     pub(crate) next: AtomicPtr<TaskHeader>,

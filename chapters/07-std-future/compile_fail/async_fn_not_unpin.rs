@@ -1,5 +1,6 @@
-// The future of an `async fn` that holds a borrow across an `.await` is
-// `!Unpin`: the compiler knows it may refer into itself (E0277).
+// The future of an `async fn` is `!Unpin` (E0277). This one holds a borrow
+// across an `.await`, so it may refer into itself; but the compiler makes
+// every `async fn` future `!Unpin`, even one that borrows nothing.
 use ch07_std_future::async_requests::borrowing;
 
 fn needs_unpin<T: Unpin>(_: T) {}

@@ -20,7 +20,12 @@
 //! * a chapter crate that no page includes anything from (`chapters/support/`
 //!   is exempt);
 //! * an image that does not exist, and a `{{#...}}` directive mdBook would not
-//!   expand the way we want (unknown, misspelt or `playground`).
+//!   expand the way we want (unknown, misspelt or `playground`);
+//! * prose that names a chapter that does not exist, a backticked file path
+//!   that is in neither the page's chapter nor the repository, or "the test
+//!   `name`" that is no function in the page's chapter crate (see `prose.rs`).
+
+mod prose;
 
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,6 +91,7 @@ pub fn check(root: &Path) -> io::Result<(Vec<Diagnostic>, Stats)> {
         stats: Stats::default(),
         included_crates: BTreeSet::new(),
         anchor_files_checked: BTreeSet::new(),
+        prose: prose::Prose::new(&root),
     };
     let src = root.join("book/src");
     if !src.is_dir() {
@@ -246,6 +252,7 @@ struct Checker {
     /// Chapter folder names that some page includes from.
     included_crates: BTreeSet<String>,
     anchor_files_checked: BTreeSet<PathBuf>,
+    prose: prose::Prose,
 }
 
 impl Checker {
@@ -275,6 +282,9 @@ impl Checker {
                 None => {
                     self.check_directives(page, number, line, None);
                     self.check_images(page, number, line);
+                    for problem in self.prose.check_line(page, line) {
+                        self.report(page, number, problem);
+                    }
                 }
                 Some(block) if block.language.is_none() => {
                     if number == block.first {

@@ -359,3 +359,24 @@ fn an_unclosed_block_is_refused() {
         ]
     );
 }
+
+#[test]
+fn prose_that_names_a_missing_chapter_file_or_test_is_refused() {
+    let page = "# A chapter page\n\
+        \n\
+        As chapter 1 showed, and chapters 1 and 7 will.\n\
+        \n\
+        See `src/lib.rs`, `lib.rs`, `expected/main.txt` and `tests/nowhere.rs`.\n\
+        \n\
+        The test `greet` exists; the test `no_such_test` does not.\n";
+    assert_eq!(
+        problems(&[("book/src/ch01-demo.md", Some(page))]),
+        [
+            "book/src/ch01-demo.md:3: names chapter 7, which does not exist (chapters/ has 1 to 1)",
+            "book/src/ch01-demo.md:5: names `tests/nowhere.rs`, which is not a file or folder in \
+             chapters/01-demo or the repository",
+            "book/src/ch01-demo.md:7: names the test `no_such_test`, which is no function in this \
+             chapter's crate",
+        ]
+    );
+}

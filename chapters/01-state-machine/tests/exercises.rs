@@ -34,6 +34,23 @@ fn sequence_stops_at_the_first_error() {
     assert!(err.to_string().contains("/bad"), "{err}");
 }
 
+#[test]
+fn sequence_polled_after_ready_says_so_instead_of_starting_over() {
+    let server = DelayServer::start().unwrap();
+    let mut sequence = Sequence::new(server.addr(), &["/0/once"]);
+    let body = loop {
+        if let PollState::Ready(body) = sequence.poll() {
+            break body;
+        }
+    };
+    assert_eq!(body.unwrap(), ["once"]);
+    let again =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sequence.poll()));
+    let message = again.unwrap_err();
+    let message = message.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert_eq!(message, "Sequence polled after it returned Ready");
+}
+
 /// Wraps a future and records `label` in `log` when it becomes ready.
 struct Recorded<F> {
     inner: F,

@@ -12,7 +12,8 @@ pub struct Sequence {
     addr: SocketAddr,
     paths: Vec<String>,
     /// The bodies received so far; its length is the index of the next path.
-    bodies: Vec<String>,
+    /// `None` once the output was handed over.
+    bodies: Option<Vec<String>>,
     /// The request in flight, if one has been started.
     current: Option<HttpGet>,
 }
@@ -22,7 +23,7 @@ impl Sequence {
         Sequence {
             addr,
             paths: paths.iter().map(|p| p.to_string()).collect(),
-            bodies: Vec::new(),
+            bodies: Some(Vec::new()),
             current: None,
         }
     }
@@ -33,18 +34,27 @@ impl Future for Sequence {
 
     fn poll(&mut self) -> PollState<Self::Output> {
         loop {
-            let next = self.bodies.len();
+            let Some(bodies) = self.bodies.as_mut() else {
+                panic!("Sequence polled after it returned Ready");
+            };
+            let next = bodies.len();
             if next == self.paths.len() {
-                return PollState::Ready(Ok(std::mem::take(&mut self.bodies)));
+                return PollState::Ready(Ok(self
+                    .bodies
+                    .take()
+                    .unwrap_or_default()));
             }
             let request = self
                 .current
                 .get_or_insert_with(|| HttpGet::new(self.addr, &self.paths[next]));
             match request.poll() {
                 PollState::NotReady => return PollState::NotReady,
-                PollState::Ready(Err(e)) => return PollState::Ready(Err(e)),
+                PollState::Ready(Err(e)) => {
+                    self.bodies = None;
+                    return PollState::Ready(Err(e));
+                }
                 PollState::Ready(Ok(body)) => {
-                    self.bodies.push(body);
+                    bodies.push(body);
                     self.current = None; // the next turn starts the next request
                 }
             }

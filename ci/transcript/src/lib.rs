@@ -77,7 +77,8 @@ pub struct Run {
     file: String,
     command: Command,
     vary: Vec<Vary>,
-    /// Whether the program is expected to fail; its stderr is compared then.
+    /// Whether the program is expected to fail; then what it printed on
+    /// stdout and stderr together, in order, is compared.
     failing: bool,
 }
 
@@ -98,7 +99,8 @@ impl Run {
     }
 
     /// Expects the program to exit with a failure status, and compares what it
-    /// printed on stderr (its error message) instead of stdout.
+    /// printed on stdout and stderr (its error message) together, in the order
+    /// it printed them, as a reader sees them in a terminal.
     pub fn failing(mut self) -> Self {
         self.failing = true;
         self
@@ -198,24 +200,26 @@ fn check_run(
     update: bool,
 ) -> Result<(), String> {
     let path: PathBuf = expected_dir.join(&run.file);
-    let output = run.command.output().map_err(|e| {
+    let output = if run.failing {
+        merged_output(&mut run.command)
+    } else {
+        run.command.output()
+    }
+    .map_err(|e| {
         format!("{}: cannot run {:?}: {e}\n", path.display(), run.command)
     })?;
     if output.status.success() == run.failing {
         let expected = if run.failing { "fail" } else { "succeed" };
         return Err(format!(
-            "{}: {:?} was expected to {expected} but exited with {}; its stderr:\n{}\n",
+            "{}: {:?} was expected to {expected} but exited with {}; it printed:\n{}{}\n",
             path.display(),
             run.command,
             output.status,
+            String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let shown = if run.failing {
-        output.stderr
-    } else {
-        output.stdout
-    };
+    let shown = output.stdout;
     let actual = String::from_utf8(shown).map_err(|_| {
         format!("{}: the program printed invalid UTF-8\n", path.display())
     })?;
@@ -239,6 +243,29 @@ fn check_run(
         path.display(),
         diff(&want, &got)
     ))
+}
+
+/// Runs `command` with its stdout and stderr going into one pipe, so that what
+/// it printed comes back in the order it printed it (in `stdout`; `stderr` is
+/// empty).
+fn merged_output(command: &mut Command) -> std::io::Result<std::process::Output> {
+    use std::io::Read;
+    let (mut reader, writer) = std::io::pipe()?;
+    command.stdout(writer.try_clone()?).stderr(writer);
+    let mut child = command.spawn()?;
+    // The command keeps its copies of the writing end until it is told
+    // otherwise; without this the read below would never see the end.
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut stdout = Vec::new();
+    reader.read_to_end(&mut stdout)?;
+    let status = child.wait()?;
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// What `corofy --help` prints, as the corofy appendix shows it.
+const HELP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli/help.txt");
+
 #[test]
 fn help_shows_usage_and_an_example() {
     let out = corofy(&["--help"], &scratch());
@@ -45,6 +48,16 @@ fn help_shows_usage_and_an_example() {
         help.contains("Usage:")
             && help.contains("Example:")
             && help.contains("--check")
+    );
+    if transcript::update_requested() {
+        std::fs::write(HELP, &help).unwrap();
+    }
+    let shown = std::fs::read_to_string(HELP).unwrap_or_default();
+    assert!(
+        shown == help,
+        "tests/cli/help.txt is not what `corofy --help` prints; run with UPDATE_EXPECTED=1 \
+         and review the diff:\n{}",
+        transcript::diff(&shown, &help)
     );
 }
 

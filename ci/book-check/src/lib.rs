@@ -14,7 +14,8 @@
 //!   or no language) that is not an include of a transcript a test checks: a file
 //!   in `chapters/<chapter>/expected/` of a chapter whose `tests/transcripts.rs`
 //!   calls `transcript::check_chapter` (see the `transcript` crate), one of
-//!   corofy's golden error reports (`corofy/tests/corpus/*.err`), or a
+//!   corofy's golden error reports (`corofy/tests/corpus/*.err`), what its
+//!   command line prints (`corofy/tests/cli/*.txt`, checked by `tests/cli.rs`), or a
 //!   compiler error that trybuild checks (`chapters/<chapter>/tests/ui/*.stderr`
 //!   of a chapter with a test that runs `compile_fail("tests/ui/...")`);
 //! * a chapter crate that no page includes anything from (`chapters/support/`
@@ -500,6 +501,15 @@ impl Checker {
         // what corofy prints for the `.coro` file beside it.
         if let ["corofy", "tests", "corpus", file] = parts.as_slice()
             && file.ends_with(".err")
+        {
+            self.stats.transcripts += 1;
+            return;
+        }
+        // corofy's command line: `tests/cli.rs` compares each file it names
+        // in `tests/cli/` with what corofy prints.
+        if let ["corofy", "tests", "cli", file] = parts.as_slice()
+            && std::fs::read_to_string(self.root.join("corofy/tests/cli.rs"))
+                .is_ok_and(|t| t.contains(&format!("/tests/cli/{file}")))
         {
             self.stats.transcripts += 1;
             return;

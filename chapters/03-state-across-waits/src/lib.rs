@@ -15,10 +15,7 @@ pub mod report;
 #[rustfmt::skip]
 pub mod requests;
 
-/// A state that borrows from itself cannot be written in safe Rust. This is
-/// checked by `cargo test`: the code below must fail to compile with E0505.
-///
-/// ```compile_fail,E0505
-#[doc = include_str!("../compile_fail/self_borrow.rs")]
-/// ```
+/// A state that borrows from itself cannot be written in safe Rust:
+/// `tests/compile_errors.rs` checks that `tests/ui/self_borrow.rs` fails to
+/// compile, with the compiler's error committed beside it.
 pub mod self_ref;

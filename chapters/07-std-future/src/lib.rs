@@ -12,18 +12,8 @@ pub mod executor;
 pub mod exercises;
 pub mod http;
 pub mod join_all;
-/// `Pin` at work, checked by `cargo test` (both must fail to compile with
-/// E0277). Moving a pinned `!Unpin` value out of its pin:
-///
-/// ```compile_fail,E0277
-#[doc = include_str!("../compile_fail/move_pinned.rs")]
-/// ```
-///
-/// Treating an `async fn` future that borrows from itself as `Unpin`:
-///
-/// ```compile_fail,E0277
-#[doc = include_str!("../compile_fail/async_fn_not_unpin.rs")]
-/// ```
+/// `Pin` at work. What it refuses to compile is checked, with the compiler's
+/// own error, by `tests/compile_errors.rs` (the programs are in `tests/ui/`).
 pub mod pinning;
 pub mod reactor;
 pub mod waker;

@@ -19,8 +19,8 @@ pub async fn two_requests(
 
 // ANCHOR: borrowing
 /// What corofy refuses (chapter 3) and the compiler accepts: a borrow of a
-/// local held across an `.await`. The future this makes refers into itself,
-/// so it is `!Unpin`, and it only runs pinned.
+/// local held across an `.await`. The future this makes refers into itself
+/// (and, like every `async fn` future, is `!Unpin`), so it only runs pinned.
 pub async fn borrowing(addr: SocketAddr, text: String) -> io::Result<String> {
     let first_word: &str = text.split(' ').next().unwrap_or("");
     let suffix = HttpGet::new(addr, "/10/!").await?;

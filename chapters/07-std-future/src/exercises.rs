@@ -4,7 +4,7 @@ use crate::http::HttpGet;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
@@ -63,3 +63,60 @@ pub fn block_on_counting<F: Future>(future: F) -> (F::Output, u64, u64) {
     }
 }
 // ANCHOR_END: counting-waker
+
+// ANCHOR: join2
+/// Exercise 3: two futures at once, kept inside this future: no box. Either
+/// may be `!Unpin` (an `async fn`'s is). The outputs wait here until both are
+/// done.
+pub struct Join2<A: Future, B: Future> {
+    first: A,
+    second: B,
+    first_output: Option<A::Output>,
+    second_output: Option<B::Output>,
+}
+
+pub fn join2<A: Future, B: Future>(first: A, second: B) -> Join2<A, B> {
+    Join2 {
+        first,
+        second,
+        first_output: None,
+        second_output: None,
+    }
+}
+
+impl<A: Future, B: Future> Future for Join2<A, B> {
+    type Output = (A::Output, B::Output);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: pin projection. The two futures are pinned whenever the
+        // `Join2` is ("structural" pinning): they are only reached through
+        // the `Pin`s made here, never moved out or swapped, and dropped in
+        // place with the `Join2`, which has no `Drop` of its own that could
+        // move them. `Join2` is `Unpin` only if both are (the compiler
+        // derives that from its fields). The outputs are not pinned: they
+        // are plain values, moved out below.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.first_output.is_none() {
+            // SAFETY: as above: `first` is pinned because `self` is.
+            let first = unsafe { Pin::new_unchecked(&mut this.first) };
+            if let Poll::Ready(output) = first.poll(cx) {
+                this.first_output = Some(output);
+            }
+        }
+        if this.second_output.is_none() {
+            // SAFETY: as above, for `second`.
+            let second = unsafe { Pin::new_unchecked(&mut this.second) };
+            if let Poll::Ready(output) = second.poll(cx) {
+                this.second_output = Some(output);
+            }
+        }
+        match (this.first_output.take(), this.second_output.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                (this.first_output, this.second_output) = (a, b);
+                Poll::Pending
+            }
+        }
+    }
+}
+// ANCHOR_END: join2

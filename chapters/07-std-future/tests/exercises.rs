@@ -26,3 +26,26 @@ fn a_counting_waker_sees_the_reactor_wake_a_request() {
     // only because something woke it, and not hundreds of times (no spinning).
     assert!((2..=10).contains(&polls), "{polls} polls, {wakes} wakes");
 }
+
+#[test]
+fn join2_runs_two_unpin_less_futures_at_once_without_a_box() {
+    use ch07_std_future::exercises::join2;
+    use std::cell::RefCell;
+    let server = DelayServer::start().unwrap();
+    let finished = RefCell::new(Vec::new());
+    // Two `async` blocks: `!Unpin` futures, stored inside the `Join2`.
+    let slow = async {
+        let body = HttpGet::new(server.addr(), "/150/slow").await;
+        finished.borrow_mut().push("slow");
+        body
+    };
+    let fast = async {
+        let body = HttpGet::new(server.addr(), "/0/fast").await;
+        finished.borrow_mut().push("fast");
+        body
+    };
+    let (a, b) = block_on(join2(slow, fast)).output;
+    assert_eq!((a.unwrap(), b.unwrap()), ("slow".into(), "fast".into()));
+    // The second finished first: both were in flight at once.
+    assert_eq!(*finished.borrow(), ["fast", "slow"]);
+}

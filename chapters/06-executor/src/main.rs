@@ -92,6 +92,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+// ANCHOR: start
 /// A main future that runs a closure (which spawns the real work) and is done.
 struct Start<F>(F);
 
@@ -102,3 +103,4 @@ impl<F: FnMut()> Future for Start<F> {
         PollState::Ready(())
     }
 }
+// ANCHOR_END: start

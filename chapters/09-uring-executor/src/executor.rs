@@ -37,11 +37,13 @@ pub fn stats() -> Stats {
     reactor::with(|r| r.stats())
 }
 
+// ANCHOR: parked
 /// Operations whose futures were dropped and whose completions have not come
 /// yet (inside `block_on`).
 pub fn parked() -> usize {
     reactor::with(|r| r.parked())
 }
+// ANCHOR_END: parked
 
 /// Timers registered and not yet fired or cancelled (inside `block_on`).
 pub fn timers() -> usize {
@@ -321,11 +323,13 @@ pub async fn yield_now() {
     YieldNow(false).await
 }
 
+// ANCHOR: poll-once
 /// Polls `future` once, with the current task's waker, and says what it said.
 /// (For starting an operation without waiting for it.)
 pub async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
+// ANCHOR_END: poll-once
 
 /// For tests: a runtime, or `None` after a loud message when io_uring is not
 /// usable here, unless `REQUIRE_IO_URING=1`, which makes that a failure.

@@ -368,3 +368,30 @@ fn a_task_woken_as_it_finishes_is_not_polled_again_and_can_be_spawned_again() {
     OTHER.spawn(&FAREWELL, farewell()).unwrap();
     assert_eq!(OTHER.run(), RunEnd::AllFinished);
 }
+
+static FULL: Executor = Executor::new(&SIM);
+static LATE_READER: Task<{ future_size(&late_reader) }> = Task::new("late reader");
+static LATE_READ: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Reads nothing until the alarm, then the 16 bytes the buffer kept.
+async fn late_reader() {
+    timer::sleep_until(5).await;
+    for _ in 0..16 {
+        let byte = uart::read_byte().await;
+        LATE_READ.lock().unwrap().push(byte);
+    }
+}
+
+#[test]
+fn bytes_nobody_reads_fill_the_uart_buffer_and_the_rest_are_counted_as_dropped() {
+    let mut steps: Vec<Step> = Step::bytes(b"abcdefghijklmnopqrst").collect();
+    steps.push(Step::ToAlarm);
+    let machine = Machine::scripted(steps).unwrap();
+    FULL.spawn(&LATE_READER, late_reader()).unwrap();
+    assert_eq!(FULL.run(), RunEnd::AllFinished);
+    assert_eq!(*LATE_READ.lock().unwrap(), b"abcdefghijklmnop");
+    assert_eq!(critical_section::with(uart::dropped), 4);
+    // The handler emptied the data register each time: no overrun.
+    assert_eq!(machine.overruns(), 0);
+    assert_eq!(machine.interrupts(Irq::Uart), 20);
+}

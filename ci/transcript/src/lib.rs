@@ -325,11 +325,15 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_run_compares_stderr_and_needs_a_failure() {
+    fn a_failing_run_compares_both_streams_in_order_and_needs_a_failure() {
         let dir = scratch("failing");
-        std::fs::write(dir.join("expected/err.txt"), "error: no\n").unwrap();
+        let shown = "starting\nerror: no\nafter\n";
+        std::fs::write(dir.join("expected/err.txt"), shown).unwrap();
         let fails = Run::new("err.txt", "sh")
-            .args(["-c", "echo 'error: no' >&2; exit 1"])
+            .args([
+                "-c",
+                "echo starting; echo 'error: no' >&2; echo after; exit 1",
+            ])
             .failing();
         assert_eq!(check(&dir, vec![fails], false), Ok(()));
         let succeeds =

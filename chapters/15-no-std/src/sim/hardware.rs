@@ -217,7 +217,13 @@ impl Helper {
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || body(&flag))?;
+            .spawn(move || body(&flag))
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    std::format!("cannot start the {name} thread: {e}"),
+                )
+            })?;
         Ok(Helper {
             stop,
             thread: Some(thread),

@@ -70,12 +70,7 @@ impl Machine {
     pub fn scripted(steps: impl IntoIterator<Item = Step>) -> io::Result<Machine> {
         let one = Machine::start()?;
         hardware::start_script(steps);
-        let watchdog = hardware::watchdog().map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                std::format!("cannot start the watchdog thread: {e}"),
-            )
-        })?;
+        let watchdog = hardware::watchdog()?;
         Ok(Machine {
             helper: Some(watchdog),
             _one: one,
@@ -87,12 +82,7 @@ impl Machine {
     /// waits for the one before it to be read), from a hardware thread.
     pub fn real_time(uart_feed: &[(u64, u8)]) -> io::Result<Machine> {
         let one = Machine::start()?;
-        let real_time = hardware::real_time(uart_feed).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                std::format!("cannot start the hardware thread: {e}"),
-            )
-        })?;
+        let real_time = hardware::real_time(uart_feed)?;
         Ok(Machine {
             helper: Some(real_time),
             _one: one,

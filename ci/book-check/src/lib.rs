@@ -22,10 +22,14 @@
 //!   is exempt);
 //! * an image that does not exist, and a `{{#...}}` directive mdBook would not
 //!   expand the way we want (unknown, misspelt or `playground`);
+//! * a "what changed" section that includes a chapter's `CHANGES.diff` whole,
+//!   leaves its diff unfolded, or whose summary does not name every file of
+//!   the library's source that changed (see `changes.rs`);
 //! * prose that names a chapter that does not exist, a backticked file path
 //!   that is in neither the page's chapter nor the repository, or "the test
 //!   `name`" that is no function in the page's chapter crate (see `prose.rs`).
 
+mod changes;
 mod prose;
 
 use regex::Regex;
@@ -329,6 +333,11 @@ impl Checker {
         }
         for block in blocks.iter().filter(|b| b.language.is_some()) {
             self.check_block_end(page, block);
+        }
+        for (number, problem) in
+            changes::check(page.parent().unwrap_or(Path::new("")), &text)
+        {
+            self.report(page, number, problem);
         }
         Ok(())
     }

@@ -42,6 +42,16 @@ pub fn problems_in_dom(dom: &str) -> Vec<String> {
             "raw mdBook directive in the page (a failed include?): {context:?}"
         ));
     }
+    for caption in CAPTION.find_iter(dom) {
+        let after = dom[caption.end()..].trim_start();
+        if !after.starts_with("<pre") {
+            let name = text_of(caption.as_str());
+            problems.push(format!(
+                "the listing caption {name:?} is not followed by its listing (a \
+                 caption must sit right above a code block)"
+            ));
+        }
+    }
     let mut blocks = 0;
     for pre in PRE.captures_iter(dom) {
         for code in CODE.captures_iter(&pre[1]) {
@@ -54,6 +64,49 @@ pub fn problems_in_dom(dom: &str) -> Vec<String> {
         }
     }
     problems
+}
+
+static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?s)<div class="listing-file">.*?</div>"#).expect("valid regex")
+});
+static HEIGHT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"data-probe-height="(\d+)""#).expect("valid regex")
+});
+static SVG_REPORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?s)<desc id="browser-check">(.*?)</desc>"#).expect("valid regex")
+});
+
+/// The page's full height in pixels, as the height probe noted it.
+pub fn probed_height(dom: &str) -> Option<u32> {
+    HEIGHT.captures(dom)?[1].parse().ok()
+}
+
+/// What the SVG probe found in a picture: `None` if it did not run (no
+/// report in the DOM), else one problem per entry (empty: none).
+pub fn svg_problems(dom: &str) -> Option<Vec<String>> {
+    let report = SVG_REPORT.captures_iter(dom).last()?;
+    let mut lines = report[1].lines();
+    lines.next()?.starts_with("checked ").then_some(())?;
+    Some(
+        lines
+            .map(|l| l.replace("&quot;", "\"").replace("&amp;", "&"))
+            .filter(|l| !l.trim().is_empty())
+            .collect(),
+    )
+}
+
+/// Where to cut a page `height` pixels tall into screenshots at most `tile`
+/// pixels tall: each one's offset and height.
+pub fn tiles(height: u32, tile: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        out.push((offset, tile.min(height.saturating_sub(offset)).max(1)));
+        offset += tile;
+        if offset >= height {
+            return out;
+        }
+    }
 }
 
 /// The pages (file names) the search results in `dom` link to.
@@ -104,6 +157,41 @@ mod tests {
         assert!(problems[1].contains("code block 2 is empty"));
         let clean = r#"<pre><code><span class="k">let</span> x</code></pre>"#;
         assert_eq!(problems_in_dom(clean), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_caption_must_sit_on_its_listing() {
+        let good = r#"<div class="listing-file"><code>a.rs</code></div>
+            <pre><code>fn x() {}</code></pre>"#;
+        assert!(problems_in_dom(good).is_empty());
+        let bad = r#"<div class="listing-file"><code>a.rs</code></div><p>text</p>"#;
+        assert_eq!(problems_in_dom(bad).len(), 1);
+    }
+
+    #[test]
+    fn reads_the_probes() {
+        assert_eq!(
+            probed_height(r#"<body data-probe-height="21608">"#),
+            Some(21608)
+        );
+        assert_eq!(probed_height("<body>"), None);
+        let svg = "<svg><desc id=\"browser-check\">checked 3 texts, 1 strokes\n\
+                   text &quot;a&quot; overflows its rect by 2.0 px\n</desc></svg>";
+        assert_eq!(
+            svg_problems(svg),
+            Some(vec!["text \"a\" overflows its rect by 2.0 px".to_string()])
+        );
+        let clean =
+            "<desc id=\"browser-check\">checked 3 texts, 1 strokes\n</desc>";
+        assert_eq!(svg_problems(clean), Some(vec![]));
+        assert_eq!(svg_problems("<svg></svg>"), None);
+    }
+
+    #[test]
+    fn a_long_page_is_cut_into_tiles() {
+        assert_eq!(tiles(900, 16000), [(0, 900)]);
+        assert_eq!(tiles(16000, 16000), [(0, 16000)]);
+        assert_eq!(tiles(21608, 16000), [(0, 16000), (16000, 5608)]);
     }
 
     #[test]

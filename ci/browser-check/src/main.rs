@@ -2,23 +2,32 @@
 //! `ci/book build`): loads every page of the book in headless Chromium and
 //! fails if one shows a raw `{{#`, an empty code block, a console message, a
 //! missing file or an image that never loaded, or if the search does not find
-//! chapter 1. Screenshots of every chapter in the light and dark themes (the
-//! top of the page, and the whole page) go to `target/browser-check/`.
+//! chapter 1, if a listing's caption does not sit on its listing, or if a
+//! diagram's text overflows its box, leaves the picture, or runs into other
+//! text, a box or a line (each SVG is opened on its own and measures itself:
+//! `probes/svg.js`). Screenshots of every page in the light and dark themes
+//! (the top of the page, and the whole page, in tiles of 16,000 pixels for a
+//! longer one) go to `target/browser-check/`.
 
 use browser_check::chrome::{Chrome, Theme};
-use browser_check::server::StaticServer;
-use browser_check::{console_messages, images, problems_in_dom, search_hits};
+use browser_check::server::{Probe, StaticServer};
+use browser_check::{
+    console_messages, images, probed_height, problems_in_dom, search_hits,
+    svg_problems, tiles,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// A word that appears in chapter 1 and not in the introduction, and the page
 /// the search must find it on.
 const SEARCH: (&str, &str) = ("TwoRequests", "ch01-state-machine.html");
-/// Window sizes: the top of a page, and the whole of it (headless Chromium
-/// does not scroll to a `#fragment` before the picture is taken, so a window
-/// tall enough for the longest chapter shows everything).
+/// Window sizes: the top of a page, and the whole of it, in tiles as tall as
+/// a window may be (Chromium's screenshots stop at 16,384 pixels; headless
+/// Chromium does not scroll before the picture is taken, so a tile below the
+/// first is the page shifted up by the height probe's `offset`).
 const TOP: (u32, u32) = (1280, 900);
-const FULL: (u32, u32) = (1400, 16000);
+const FULL_WIDTH: u32 = 1400;
+const TILE: u32 = 16000;
 
 fn main() -> ExitCode {
     let book = std::env::args_os()
@@ -53,6 +62,18 @@ fn pages(book_src: &Path) -> std::io::Result<Vec<String>> {
     Ok(pages)
 }
 
+/// The book's SVG pictures, as paths from the book's root.
+fn diagrams(images: &Path) -> std::io::Result<Vec<String>> {
+    let mut found: Vec<String> = std::fs::read_dir(images)?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with(".svg"))
+        .map(|n| format!("images/{n}"))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
 fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     if !book.join("index.html").is_file() {
         return Err(std::io::Error::new(
@@ -70,8 +91,13 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     let mut report =
         |page: &str, problem: String| problems.push(format!("{page}: {problem}"));
 
+    let mut heights = Vec::new();
     for page in &pages {
-        let loaded = chrome.dump_dom(&server.url(page))?;
+        let loaded = chrome.dump_dom(&server.probe_url(page, Probe::Height))?;
+        match probed_height(&loaded.dom) {
+            Some(height) => heights.push((page.clone(), height)),
+            None => report(page, "the height probe did not run on the page".into()),
+        }
         if !loaded.dom.contains("<main") {
             report(
                 page,
@@ -97,6 +123,31 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
         }
     }
 
+    for picture in diagrams(&book.join("images"))? {
+        let loaded = chrome.dump_dom(&server.probe_url(&picture, Probe::Svg))?;
+        match svg_problems(&loaded.dom) {
+            Some(found) => {
+                for problem in found {
+                    report(&picture, problem);
+                }
+            }
+            None => report(
+                &picture,
+                "the SVG probe did not run (is it an SVG document?)".into(),
+            ),
+        }
+        for message in console_messages(&loaded.log) {
+            report(&picture, format!("console message: {message}"));
+        }
+        // A document that is not a page asks for /favicon.ico itself (the
+        // book's pages name theirs); anything else it asks for is missing.
+        for missing in server.take_missing() {
+            if missing != "favicon.ico" {
+                report(&picture, format!("requested a missing file: {missing}"));
+            }
+        }
+    }
+
     let (word, expected) = SEARCH;
     let results =
         chrome.dump_dom(&server.url(&format!("intro.html?search={word}")))?;
@@ -111,20 +162,33 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     // The screenshots are independent: take them two at a time (one Chromium
     // per core), each worker with a scratch folder of its own.
     let mut shots = Vec::new();
-    for page in pages.iter().filter(|p| p.starts_with("ch")) {
+    for (page, height) in &heights {
         let stem = page.trim_end_matches(".html");
         for (theme, theme_name) in [(Theme::Light, "light"), (Theme::Dark, "dark")]
         {
-            for (size, kind) in [(TOP, ""), (FULL, "-full")] {
-                let path = out.join(format!("{stem}{kind}-{theme_name}.png"));
-                shots.push((
-                    page.clone(),
-                    server.url(page),
-                    theme,
-                    theme_name,
-                    path,
-                    size,
-                ));
+            let top = out.join(format!("{stem}-{theme_name}.png"));
+            shots.push((
+                page.clone(),
+                server.url(page),
+                theme,
+                theme_name,
+                top,
+                TOP,
+            ));
+            for (i, (offset, tall)) in tiles(*height, TILE).into_iter().enumerate()
+            {
+                let part = if i == 0 {
+                    String::new()
+                } else {
+                    format!("-{}", i + 1)
+                };
+                let path = out.join(format!("{stem}-full{part}-{theme_name}.png"));
+                let url = match offset {
+                    0 => server.url(page),
+                    _ => server.probe_url(page, Probe::Offset(offset)),
+                };
+                let size = (FULL_WIDTH, tall.max(TOP.1));
+                shots.push((page.clone(), url, theme, theme_name, path, size));
             }
         }
     }
@@ -176,9 +240,11 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
     }
     if problems.is_empty() {
         println!(
-            "browser-check: ok ({} pages, search finds {word:?} on {expected}; \
-             screenshots in {})",
+            "browser-check: ok ({} pages, {} diagrams measured, search finds {word:?} \
+             on {expected}; {} screenshots in {})",
             pages.len(),
+            diagrams(&book.join("images"))?.len(),
+            shots.len(),
             out.display()
         );
     }

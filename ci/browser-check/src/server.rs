@@ -58,6 +58,11 @@ impl StaticServer {
         format!("http://{}/{page}", self.addr)
     }
 
+    /// The address of `page` with `probe` added to it (see [`Probe`]).
+    pub fn probe_url(&self, page: &str, probe: Probe) -> String {
+        format!("http://{}/{page}?{}", self.addr, probe.query())
+    }
+
     /// Paths requested but not found since the last call, and clears them.
     pub fn take_missing(&self) -> Vec<String> {
         std::mem::take(
@@ -98,12 +103,22 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Log>) -> io::Result<()>
     }
     let target = request_line.split(' ').nth(1).unwrap_or("/");
     let path = target.split(['?', '#']).next().unwrap_or("/");
+    let probe = target
+        .split_once('?')
+        .and_then(|(_, query)| {
+            query.split('&').find_map(|q| q.strip_prefix("probe="))
+        })
+        .and_then(Probe::parse);
     let path = path.trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
     let file = resolve(root, path);
     let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
     match file.and_then(|f| std::fs::read(f).ok()) {
         Some(body) => {
+            let body = match probe {
+                Some(probe) => probe.inject(body),
+                None => body,
+            };
             log.served.push(path.to_string());
             drop(log);
             let header = format!(
@@ -120,6 +135,80 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Log>) -> io::Result<()>
             stream.write_all(
                 b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             )
+        }
+    }
+}
+
+/// What the check asks the served file to do, by the URL's `probe=` query:
+/// the server adds it to the file, so the page measures itself (headless
+/// Chromium run from the command line can load a page, dump its DOM and take
+/// a screenshot, but not run a script of ours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// `probe=height`: an HTML page notes its full height on `<body>`, as
+    /// `data-probe-height`.
+    Height,
+    /// `probe=offset-N`: an HTML page shows its content from N pixels down,
+    /// so a screenshot can take the part of a long page below the first
+    /// window (Chromium's screenshots stop at 16,384 pixels).
+    Offset(u32),
+    /// `probe=svg`: an SVG opened on its own checks its text for overflow and
+    /// collisions (`probes/svg.js`) and writes what it found into the
+    /// document.
+    Svg,
+}
+
+/// The script an SVG probe runs.
+const SVG_PROBE: &str = include_str!("probes/svg.js");
+
+impl Probe {
+    fn parse(value: &str) -> Option<Probe> {
+        match value {
+            "height" => Some(Probe::Height),
+            "svg" => Some(Probe::Svg),
+            _ => value
+                .strip_prefix("offset-")?
+                .parse()
+                .ok()
+                .map(Probe::Offset),
+        }
+    }
+
+    /// The query that asks for this probe.
+    pub fn query(self) -> String {
+        match self {
+            Probe::Height => "probe=height".to_string(),
+            Probe::Offset(n) => format!("probe=offset-{n}"),
+            Probe::Svg => "probe=svg".to_string(),
+        }
+    }
+
+    /// `body` with the probe added before its closing tag (unchanged if it
+    /// has none).
+    fn inject(self, body: Vec<u8>) -> Vec<u8> {
+        let Ok(text) = String::from_utf8(body.clone()) else {
+            return body;
+        };
+        let (close, added) = match self {
+            Probe::Height => (
+                "</body>",
+                "<script>window.addEventListener('load', () => document.body.setAttribute(\
+                 'data-probe-height', document.documentElement.scrollHeight));</script>"
+                    .to_string(),
+            ),
+            Probe::Offset(n) => (
+                "</body>",
+                format!("<style>#mdbook-content {{ position: relative; top: -{n}px; }}</style>"),
+            ),
+            Probe::Svg => ("</svg>", format!("<script><![CDATA[\n{SVG_PROBE}\n]]></script>\n")),
+        };
+        match text.rfind(close) {
+            Some(at) => {
+                let mut out = text;
+                out.insert_str(at, &added);
+                out.into_bytes()
+            }
+            None => body,
         }
     }
 }

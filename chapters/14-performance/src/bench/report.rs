@@ -681,6 +681,22 @@ fn plot_cpu(r: &Results) -> Plot {
     Ok(svg)
 }
 
+/// The values 1, 2 and 5 times a power of ten between `low` and `high`.
+fn nice_ticks(low: f64, high: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut decade = 10f64.powi(low.log10().floor() as i32);
+    while decade <= high {
+        for step in [1.0, 2.0, 5.0] {
+            let tick = decade * step;
+            if (low..=high).contains(&tick) {
+                ticks.push(tick);
+            }
+        }
+        decade *= 10.0;
+    }
+    ticks
+}
+
 /// Time for N concurrent 10 ms sleeps against N, log-log, per runtime.
 fn plot_timers(r: &Results) -> Plot {
     let tasks = r.sizes("micro", "sleeps");
@@ -708,14 +724,19 @@ fn plot_timers(r: &Results) -> Plot {
             .y_label_area_size(60)
             .build_cartesian_2d(
                 (first * 0.8..last * 1.25).log_scale(),
-                (8f64..top * 1.3).log_scale(),
+                // Ticks at 1, 2 and 5 of each decade: plotters' own for a log
+                // axis repeat a label at a decade's edge.
+                (8f64..top * 1.3)
+                    .log_scale()
+                    .with_key_points(nice_ticks(8.0, top * 1.3)),
             )?;
         chart
             .configure_mesh()
             .label_style(("sans-serif", 14))
+            .light_line_style(TRANSPARENT)
             .x_desc("tasks")
             .x_label_formatter(&|x| num(Some(*x)))
-            .y_label_formatter(&|y| num(Some(*y)))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()?;
         draw_lines(&mut chart, SeriesLabelPosition::UpperLeft, |name| {
             tasks

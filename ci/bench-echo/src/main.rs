@@ -260,8 +260,6 @@ fn main() {
         server("pool plain ring", "pool-echo", &["--plain"]),
         server("tokio multi_thread", "tokio-echo", &["--multi-thread"]),
     ];
-    // (numerator, denominator) rows of ratios.
-    let ratios = [(0, 1), (2, 4), (2, 3)];
     for server in &servers {
         if !server.program.exists() {
             eprintln!(
@@ -273,78 +271,125 @@ fn main() {
     }
     let strace_out = std::env::temp_dir()
         .join(format!("bench-echo-{}.strace", std::process::id()));
-    let mut table = String::new();
-    let mut row = |line: String| {
-        println!("{line}");
-        table.push_str(&line);
-        table.push('\n');
-    };
-    row("| connections | server | round trips/s | server CPU µs/round trip | syscalls/round trip |".into());
-    row("|---|---|---|---|---|".into());
+    let mut measured = Vec::new();
     for (connections, rounds) in CASES {
-        let total = (connections * rounds) as f64;
-        // Timing runs alternate the servers: each in turn, REPEATS times.
-        let mut rates = vec![Vec::new(); servers.len()];
-        let mut cpus = vec![Vec::new(); servers.len()];
-        for _ in 0..REPEATS {
-            for (i, server) in servers.iter().enumerate() {
-                let running = start(server, None);
-                let before = cpu_ns(running.pid);
-                let seconds = load(running.addr, connections, rounds);
-                let cpu = cpu_ns(running.pid).saturating_sub(before);
-                stop(running);
-                rates[i].push(total / seconds);
-                cpus[i].push(cpu as f64 / 1_000.0 / total);
-            }
-        }
-        let mut rows = Vec::new();
+        eprintln!(
+            "bench-echo: {connections} connection(s), {rounds} round trips each"
+        );
+        measured.push((
+            connections,
+            measure(&servers, connections, rounds, &strace_out),
+        ));
+    }
+    let _ = std::fs::remove_file(&strace_out);
+    // Chapter 10's page compares its runtime with tokio's current_thread;
+    // chapter 13's, the pool with everything (rows index `servers`).
+    let all = table(&measured, &[0, 1, 2, 3, 4], &[(0, 1), (2, 4), (2, 3)]);
+    println!("{all}");
+    write_results(RESULTS_10, &table(&measured, &[0, 1], &[(0, 1)]));
+    write_results(RESULTS_13, &all);
+}
+
+/// One server's medians at one size: round trips per second, server CPU µs
+/// per round trip, system calls per round trip.
+struct Row {
+    name: &'static str,
+    rate: f64,
+    cpu: f64,
+    calls: f64,
+}
+
+/// Measures every server with `connections` connections of `rounds` round
+/// trips: timing runs alternate the servers, REPEATS times; system calls are
+/// a run with the round trips under strace, minus a run that only opens and
+/// closes the same connections (start-up, accepts, closes).
+fn measure(
+    servers: &[Server],
+    connections: usize,
+    rounds: usize,
+    strace_out: &Path,
+) -> Vec<Row> {
+    let total = (connections * rounds) as f64;
+    let mut rates = vec![Vec::new(); servers.len()];
+    let mut cpus = vec![Vec::new(); servers.len()];
+    for _ in 0..REPEATS {
         for (i, server) in servers.iter().enumerate() {
-            // System calls: a run with the round trips, minus a run that only
-            // opens and closes the same connections (start-up, accepts, closes).
+            let running = start(server, None);
+            let before = cpu_ns(running.pid);
+            let seconds = load(running.addr, connections, rounds);
+            let cpu = cpu_ns(running.pid).saturating_sub(before);
+            stop(running);
+            rates[i].push(total / seconds);
+            cpus[i].push(cpu as f64 / 1_000.0 / total);
+        }
+    }
+    servers
+        .iter()
+        .enumerate()
+        .map(|(i, server)| {
             let mut counted = [0u64; 2];
             for (k, n) in [rounds, 0].into_iter().enumerate() {
-                let running = start(server, Some(&strace_out));
+                let running = start(server, Some(strace_out));
                 load(running.addr, connections, n);
                 stop(running);
-                counted[k] = strace_calls(&strace_out);
+                counted[k] = strace_calls(strace_out);
             }
-            let calls = counted[0].saturating_sub(counted[1]) as f64 / total;
-            rows.push((
-                server.name,
-                median(rates[i].clone()),
-                median(cpus[i].clone()),
-                calls,
+            Row {
+                name: server.name,
+                rate: median(rates[i].clone()),
+                cpu: median(cpus[i].clone()),
+                calls: counted[0].saturating_sub(counted[1]) as f64 / total,
+            }
+        })
+        .collect()
+}
+
+/// The Markdown table of the servers `shown` (indices into each size's rows)
+/// and the ratios `(numerator, denominator)` between them.
+fn table(
+    measured: &[(usize, Vec<Row>)],
+    shown: &[usize],
+    ratios: &[(usize, usize)],
+) -> String {
+    let mut out = String::from(
+        "| connections | server | round trips/s | server CPU µs/round trip | syscalls/round trip |\n\
+         |---|---|---|---|---|\n",
+    );
+    for (connections, rows) in measured {
+        for row in shown.iter().map(|&i| &rows[i]) {
+            out.push_str(&format!(
+                "| {connections} | {} | {:.0} | {:.2} | {:.3} |\n",
+                row.name, row.rate, row.cpu, row.calls
             ));
         }
-        for (name, rate, cpu, calls) in &rows {
-            row(format!(
-                "| {connections} | {name} | {rate:.0} | {cpu:.2} | {calls:.3} |"
-            ));
-        }
-        for (a, b) in ratios {
+        for &(a, b) in ratios {
             let (x, y) = (&rows[a], &rows[b]);
-            row(format!(
-                "| {connections} | {} / {} | {:.2} | {:.2} | {:.3} |",
-                x.0,
-                y.0,
-                x.1 / y.1,
-                x.2 / y.2,
-                x.3 / y.3
+            out.push_str(&format!(
+                "| {connections} | {} / {} | {:.2} | {:.2} | {:.3} |\n",
+                x.name,
+                y.name,
+                x.rate / y.rate,
+                x.cpu / y.cpu,
+                x.calls / y.calls
             ));
         }
     }
-    let _ = std::fs::remove_file(&strace_out);
-    write_results(&table);
+    out
 }
 
-/// Where the page reads the results from: written by this run, committed.
-const RESULTS: &str = concat!(
+/// Where the pages read the results from: written by this run, committed.
+const RESULTS_10: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../chapters/10-uring-net/results/echo-bench.md"
+);
+const RESULTS_13: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../chapters/13-uring-pool/results/echo-bench.md"
 );
 
-/// Writes the table, with the machine, kernel and date it was measured on.
-fn write_results(table: &str) {
+/// Writes `table` to `path`, with the machine, kernel and date it was
+/// measured on.
+fn write_results(path: &str, table: &str) {
     let command = |program: &str, args: &[&str]| {
         Command::new(program)
             .args(args)
@@ -367,8 +412,11 @@ fn write_results(table: &str) {
         command("nproc", &["--all"]),
         command("uname", &["-r"]),
     );
-    match std::fs::write(RESULTS, text) {
-        Ok(()) => eprintln!("results written to {RESULTS}"),
-        Err(e) => eprintln!("error: cannot write {RESULTS}: {e}"),
+    if let Some(dir) = Path::new(path).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match std::fs::write(path, text) {
+        Ok(()) => eprintln!("results written to {path}"),
+        Err(e) => eprintln!("error: cannot write {path}: {e}"),
     }
 }

@@ -15,6 +15,7 @@ pub use udp::UdpSocket;
 use crate::op::{Op, Operation};
 use std::io;
 
+// ANCHOR: transfer
 /// Runs an operation that moves bytes, and flattens its two results (the
 /// reactor's and the kernel's) into one, with the buffer.
 async fn transfer<T: Operation<Output = (io::Result<usize>, Vec<u8>)>>(
@@ -25,3 +26,4 @@ async fn transfer<T: Operation<Output = (io::Result<usize>, Vec<u8>)>>(
         Err(e) => (Err(e), Vec::new()),
     }
 }
+// ANCHOR_END: transfer

@@ -9,7 +9,8 @@
 //! crate's test recomputes every one and fails when a committed file is stale;
 //! `UPDATE_EXPECTED=1 cargo test -p chapter-diff` rewrites them.
 //!
-//! Left out: build output, transcripts (`expected/`), the diff itself, and a
+//! Left out: build output, transcripts (`expected/`), measurements
+//! (`results/`, written by the benchmarks), the diff itself, and a
 //! `.rs` file generated from a `.coro` file beside it (the `.coro` diff says it).
 
 use std::collections::BTreeSet;
@@ -43,7 +44,9 @@ fn files(dir: &Path) -> io::Result<BTreeSet<PathBuf>> {
             let path = entry?.path();
             let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
             let first = rel.components().next().map(|c| c.as_os_str().to_owned());
-            if first.is_some_and(|f| f == "target" || f == "expected") {
+            if first
+                .is_some_and(|f| f == "target" || f == "expected" || f == "results")
+            {
                 continue;
             }
             if path.is_dir() {

@@ -10,7 +10,7 @@
 //! longer one) go to `target/browser-check/`.
 
 use browser_check::chrome::{Chrome, Theme};
-use browser_check::server::{Probe, StaticServer};
+use browser_check::server::{Probe, SELF_TEST_PATH, StaticServer};
 use browser_check::{
     console_messages, images, probed_height, problems_in_dom, search_hits,
     svg_problems, tiles,
@@ -123,6 +123,36 @@ fn run(book: &Path, out: &Path) -> std::io::Result<Vec<String>> {
         }
     }
 
+    // The probe must find each mistake in the self-test picture first.
+    let selftest =
+        chrome.dump_dom(&server.probe_url(SELF_TEST_PATH, Probe::Svg))?;
+    let _ = server.take_missing(); // its favicon.ico
+    let found = svg_problems(&selftest.dom).unwrap_or_default();
+    for expected in [
+        "text \"far too long for its box\" overflows its rect",
+        "texts \"first label\" and \"second label\" overlap",
+        "a line runs through text \"crossed out\"",
+        "text \"into the box\" runs into a rect it is not in",
+        "text \"off the edge of the picture\" leaves the picture",
+    ] {
+        if !found.iter().any(|f| f.starts_with(expected)) {
+            report(
+                SELF_TEST_PATH,
+                format!(
+                    "the SVG probe did not report {expected:?} (it found {found:?})"
+                ),
+            );
+        }
+    }
+    if found.len() != 5 {
+        report(
+            SELF_TEST_PATH,
+            format!(
+                "the SVG probe found {} problems, not 5: {found:?}",
+                found.len()
+            ),
+        );
+    }
     for picture in diagrams(&book.join("images"))? {
         let loaded = chrome.dump_dom(&server.probe_url(&picture, Probe::Svg))?;
         match svg_problems(&loaded.dom) {

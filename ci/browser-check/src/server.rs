@@ -111,9 +111,12 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Log>) -> io::Result<()>
         .and_then(Probe::parse);
     let path = path.trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
-    let file = resolve(root, path);
+    let body = match path {
+        SELF_TEST_PATH => Some(SELF_TEST.as_bytes().to_vec()),
+        _ => resolve(root, path).and_then(|f| std::fs::read(f).ok()),
+    };
     let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
-    match file.and_then(|f| std::fs::read(f).ok()) {
+    match body {
         Some(body) => {
             let body = match probe {
                 Some(probe) => probe.inject(body),
@@ -160,6 +163,15 @@ pub enum Probe {
 
 /// The script an SVG probe runs.
 const SVG_PROBE: &str = include_str!("probes/svg.js");
+
+/// A picture with each mistake the SVG probe looks for made once, served at
+/// [`SELF_TEST_PATH`] (not a file of the book): the check runs the probe on it
+/// first, and fails if the probe misses one, so that a browser in which the
+/// measurements quietly come out as zeros cannot pass every diagram.
+const SELF_TEST: &str = include_str!("probes/self-test.svg");
+
+/// Where the server serves [`SELF_TEST`].
+pub const SELF_TEST_PATH: &str = "browser-check/self-test.svg";
 
 impl Probe {
     fn parse(value: &str) -> Option<Probe> {

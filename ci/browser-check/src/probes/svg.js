@@ -39,11 +39,13 @@
     return fill !== 'none' && !/rgba\(.*,\s*0\)$/.test(fill);
   };
   const slack = 1.5;
+  const leaving = new Set();
   for (const t of texts) {
     const r = rect(t);
     if (r.left < picture.left - slack || r.right > picture.right + slack ||
         r.top < picture.top - slack || r.bottom > picture.bottom + slack) {
       problems.push(`text ${label(t)} leaves the picture`);
+      leaving.add(t);
       continue;
     }
     const around = container(t)[0];
@@ -59,7 +61,7 @@
   }
   // A box the text is not in must not reach into it (the text would run
   // into the box's edge): only boxes that hold its centre may overlap it.
-  for (const t of texts) {
+  for (const t of texts.filter((t) => !leaving.has(t))) {
     const mine = container(t);
     const r = ink(rect(t));
     for (const b of boxes) {

@@ -170,7 +170,7 @@ const SVG_PROBE: &str = include_str!("probes/svg.js");
 /// measurements quietly come out as zeros cannot pass every diagram.
 const SELF_TEST: &str = include_str!("probes/self-test.svg");
 
-/// Where the server serves [`SELF_TEST`].
+/// Where the server serves the self-test picture (`probes/self-test.svg`).
 pub const SELF_TEST_PATH: &str = "browser-check/self-test.svg";
 
 impl Probe {

@@ -5,21 +5,29 @@
 
 use ch13_uring_pool::executor::{poll_once, pool_or_skip, stats, yield_now};
 use ch13_uring_pool::op::{Op, Operation, Pipe, check};
-use io_uring::{opcode, squeue};
+use io_uring::{opcode, squeue, types};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// A NOP that counts how many times its entry is built.
-struct CountedNop(Arc<AtomicU32>);
+/// A one-byte read that counts how many times its entry is built. On an
+/// empty pipe it cannot complete until the test writes, however fast the
+/// ring thread is, so the polls before that write all find it in flight.
+struct CountedRead {
+    built: Arc<AtomicU32>,
+    pipe: Pipe,
+    buf: Box<[u8; 1]>,
+}
 
-impl Operation for CountedNop {
+impl Operation for CountedRead {
     type Output = ();
     fn entry(&mut self) -> squeue::Entry {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        opcode::Nop::new().build()
+        self.built.fetch_add(1, Ordering::SeqCst);
+        let fd = types::Fd(self.pipe.reader.as_raw_fd());
+        opcode::Read::new(fd, self.buf.as_mut_ptr(), 1).build()
     }
     fn complete(self, result: i32) {
-        check(result).unwrap();
+        assert_eq!(check(result).unwrap(), 1);
     }
 }
 
@@ -32,20 +40,26 @@ fn the_submission_closure_runs_exactly_once() {
     let b = Arc::clone(&built);
     runtime
         .block_on(async move {
-            let mut op = Op::new(CountedNop(Arc::clone(&b)));
-            // Polled three times per turn while queued and in flight, until
-            // it completes.
-            let mut polls = 0;
-            'done: loop {
+            let pipe = Pipe::new().unwrap();
+            let writer = Arc::clone(&pipe.writer);
+            let mut op = Op::new(CountedRead {
+                built: b,
+                pipe,
+                buf: Box::new([0]),
+            });
+            // Polled three times per turn for three turns while it cannot
+            // complete: queued, then in flight.
+            for _ in 0..3 {
                 for _ in 0..3 {
-                    polls += 1;
-                    if poll_once(&mut op).await.is_ready() {
-                        break 'done;
-                    }
+                    assert!(poll_once(&mut op).await.is_pending());
                 }
                 yield_now().await;
             }
-            assert!(polls >= 4, "{polls} polls");
+            // SAFETY: one byte from a live local to an open pipe.
+            let wrote =
+                unsafe { libc::write(writer.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+            assert_eq!(wrote, 1);
+            op.await.unwrap();
         })
         .unwrap();
     assert_eq!(built.load(Ordering::SeqCst), 1);

@@ -32,11 +32,14 @@
 mod changes;
 mod prose;
 
+// `normalise`: `.` and `..` resolved without the file system, so a path to a
+// missing file can still be judged; the same resolution the captions make.
+use listing_captions::normalise;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 /// One problem, located in a file of the repository.
@@ -132,22 +135,6 @@ fn markdown_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     }
     found.sort();
     Ok(found)
-}
-
-/// Resolves `.` and `..` without touching the file system, so that a path to a
-/// missing file can still be judged inside or outside the allowed folders.
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// A code block of a page, as mdBook's Markdown parser sees it.

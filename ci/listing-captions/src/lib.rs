@@ -23,7 +23,7 @@ pub struct Context<'a> {
 }
 
 /// `path` with `.` and `..` resolved without touching the file system.
-fn normalise(path: &Path) -> PathBuf {
+pub fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

@@ -97,7 +97,55 @@ fn parse_args() -> Result<Option<Args>, String> {
     if args.output.is_some() && (args.inputs.len() > 1 || args.check) {
         return Err("-o goes with exactly one input and without --check".into());
     }
+    if !args.check {
+        for input in &args.inputs {
+            let Some(output) = output_for(input, &args) else {
+                continue;
+            };
+            if let Some(hit) = args.inputs.iter().find(|i| same_file(i, &output)) {
+                let fix = if args.output.is_some() {
+                    "give -o another path"
+                } else {
+                    "name the input .coro, or give the output a path with -o"
+                };
+                return Err(format!(
+                    "the output of {} would overwrite the input {} (the same file): {fix}",
+                    input.display(),
+                    hit.display()
+                ));
+            }
+        }
+    }
     Ok(Some(args))
+}
+
+/// Where the output of `input` goes: `None` for stdout.
+fn output_for(input: &Path, args: &Args) -> Option<PathBuf> {
+    match args.output.as_deref() {
+        Some("-") => None,
+        Some(path) => Some(PathBuf::from(path)),
+        None => Some(input.with_extension("rs")),
+    }
+}
+
+/// Whether `a` and `b` name one existing file, whatever the spelling
+/// (`./x`, a symbolic or, on Unix, a hard link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+            return false;
+        };
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// What happened to one input.
@@ -132,10 +180,6 @@ fn main() -> ExitCode {
     status
 }
 
-fn default_output(input: &Path) -> PathBuf {
-    input.with_extension("rs")
-}
-
 /// `Err` is a usage problem (a file that cannot be read or written).
 fn process(input: &Path, args: &Args) -> Result<Outcome, String> {
     let shown = input.display().to_string();
@@ -156,16 +200,12 @@ fn process(input: &Path, args: &Args) -> Result<Outcome, String> {
             return Ok(Outcome::Refused);
         }
     };
-    let output = match args.output.as_deref() {
-        Some("-") => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(generated.as_bytes())
-                .map_err(|e| format!("cannot write to stdout: {e}"))?;
-            return Ok(Outcome::Done);
-        }
-        Some(path) => PathBuf::from(path),
-        None => default_output(input),
+    let Some(output) = output_for(input, args) else {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(generated.as_bytes())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+        return Ok(Outcome::Done);
     };
     if args.check {
         let committed = std::fs::read_to_string(&output).unwrap_or_default();

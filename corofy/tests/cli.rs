@@ -81,7 +81,49 @@ fn usage_errors_exit_2() {
     std::fs::write(dir.join("code.rs"), GOOD).unwrap();
     let out = corofy(&["code.rs"], &dir);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("would overwrite it"));
+    assert!(text(&out.stderr).contains("would overwrite the input code.rs"));
+}
+
+#[test]
+fn no_output_overwrites_an_input_however_it_is_named() {
+    let dir = scratch();
+    std::fs::write(dir.join("a.coro"), GOOD).unwrap();
+    std::fs::write(dir.join("b.coro"), GOOD).unwrap();
+    std::fs::hard_link(dir.join("b.coro"), dir.join("b-link.coro")).unwrap();
+    std::os::unix::fs::symlink("a.coro", dir.join("a-symlink.rs")).unwrap();
+    for args in [
+        &["a.coro", "-o", "a.coro"][..],
+        &["a.coro", "-o", "./a.coro"],
+        &["a.coro", "-o", "a-symlink.rs"],
+        &["b.coro", "-o", "b-link.coro"],
+        // One input's output is another input: refused before anything is written.
+        &["a.coro", "a.rs"],
+    ] {
+        if args.contains(&"a.rs") {
+            std::fs::write(dir.join("a.rs"), "// kept\n").unwrap();
+        }
+        let out = corofy(args, &dir);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("would overwrite the input"),
+            "{args:?}: {stderr}"
+        );
+        for (name, text) in [("a.coro", GOOD), ("b.coro", GOOD)] {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(name)).unwrap(),
+                text,
+                "{args:?}"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.rs")).unwrap(),
+        "// kept\n"
+    );
+    // `--check` writes nothing, so comparing against an input's name is only stale.
+    let out = corofy(&["--check", "a.coro"], &dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
 
 #[test]

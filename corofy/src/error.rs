@@ -56,6 +56,8 @@ impl Error {
 
     /// The full report, as the command line prints it.
     pub fn render(&self, path: &str, source: &str) -> String {
+        // Columns are counted without a byte order mark, as `rewrite` reads.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
         let mut out = if self.line == 0 {
             format!("{path}: error: {}\n", self.message)
         } else {

@@ -87,7 +87,56 @@ impl fmt::Display for Target {
 /// Rewrites `source`. `file_name` only appears in the generated header comment.
 /// The target comes from `target`, or else from a `#![corofy(target = "...")]`
 /// line in the input, or else it is [`Target::Own`].
+///
+/// Any input gets an answer: the phases run on a thread of their own with a
+/// large stack ([`STACK`]), so that deeply nested input that passes
+/// `scan`'s nesting limit is not a stack overflow on a small caller's stack,
+/// and a panic (a bug in corofy) comes back as an internal error.
 pub fn rewrite(
+    source: &str,
+    file_name: &str,
+    target: Option<Target>,
+) -> Result<String, Error> {
+    // rustc accepts a UTF-8 byte order mark at the start; so does corofy
+    // (and leaves it out of the output).
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("corofy".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || phases(source, file_name, target));
+        match thread {
+            Ok(thread) => thread.join().unwrap_or_else(|payload| {
+                let why = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                Err(Error::internal(format!(
+                    "corofy panicked ({why}); please report this with the input"
+                )))
+            }),
+            // No thread to be had (a strict memory limit): the caller's stack.
+            Err(_) => phases(source, file_name, target),
+        }
+    })
+}
+
+/// How deeply nested `source` is, as corofy measures it before parsing (each
+/// bracket, and each token of a chain, is a level; see the corofy appendix):
+/// an error if it is past [`MAX_NESTING`], which [`rewrite`] refuses, or if
+/// it is not Rust's tokens at all.
+pub fn nesting(source: &str) -> Result<usize, Error> {
+    scan::nesting(source)
+}
+
+pub use scan::MAX_NESTING;
+
+/// The stack [`rewrite`]'s phases run on: about thirty times what a debug
+/// build needs at `scan`'s nesting limit. Only the part used is ever touched.
+pub const STACK: usize = 64 << 20;
+
+fn phases(
     source: &str,
     file_name: &str,
     target: Option<Target>,

@@ -30,6 +30,7 @@ mod error;
 mod liveness;
 mod lower;
 mod model;
+mod names;
 mod placeholder;
 mod render;
 mod scan;
@@ -153,6 +154,7 @@ fn phases(
     }
     let target = scan::choose_target(&file, target)?;
     let coroutines = splice::find_coroutines(&scanned, &file)?;
+    names::check(&file, &coroutines, target)?;
     let known = types::Known::of(coroutines.iter().copied());
     let mut generated = Vec::new();
     for coroutine in coroutines {

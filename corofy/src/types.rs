@@ -6,6 +6,7 @@ use crate::Target;
 use crate::model::Awaited;
 use quote::format_ident;
 use std::collections::HashMap;
+use syn::ext::IdentExt;
 use syn::visit::Visit;
 use syn::{Expr, Ident, ItemFn, ReturnType, Type, parse_quote};
 
@@ -39,17 +40,28 @@ impl Known {
     }
 }
 
-/// The machine type's name: `fetch_both` -> `FetchBoth`.
+/// The machine type's name: `fetch_both` -> `FetchBoth`, `r#type` -> `Type`.
+/// (`names::check` has made sure it is an identifier.)
 pub(crate) fn type_name(ident: &Ident) -> Ident {
+    format_ident!("{}", type_name_text(ident), span = ident.span())
+}
+
+/// The text of [`type_name`], which may not be an identifier (`_1` -> `1`).
+pub(crate) fn type_name_text(ident: &Ident) -> String {
     let mut name = String::new();
-    for part in ident.to_string().split('_').filter(|p| !p.is_empty()) {
+    for part in ident
+        .unraw()
+        .to_string()
+        .split('_')
+        .filter(|p| !p.is_empty())
+    {
         let mut chars = part.chars();
         if let Some(first) = chars.next() {
             name.extend(first.to_uppercase());
             name.push_str(chars.as_str());
         }
     }
-    format_ident!("{}", name, span = ident.span())
+    name
 }
 
 /// A function's output type, `()` when it has none.

@@ -106,6 +106,9 @@ mod c32;
 #[rustfmt::skip]
 #[path = "corpus/33-question-mark-on-known-future.rs"]
 mod c33;
+#[rustfmt::skip]
+#[path = "corpus/34-raw-identifier.rs"]
+mod c34;
 
 use delayserver::DelayServer;
 use fixture::own::block_on;
@@ -200,6 +203,9 @@ fn control_flow_gives_what_plain_rust_gives() {
     // n + 1; over 5 it returns twice that, else adds 100.
     assert_eq!(block_on(c30::pick(2)), (103, 3 + 103 + 1)); // (value, polls)
     assert_eq!(block_on(c30::pick(9)), (20, 10 + 20 + 1));
+    // A raw identifier keeps its name; its machine is `Type`.
+    let machine: c34::Type = c34::r#type(40);
+    assert_eq!(block_on(machine).0, 42);
     let seen = Rc::new(std::cell::Cell::new(0));
     block_on(c28::note(Rc::clone(&seen)));
     assert_eq!(seen.get(), 2);

@@ -108,8 +108,8 @@ impl Writer<'_> {
         }
         let value = self.expr(1);
         (
-            format!("Countdown::new({value}).wait"),
-            format!("Countdown::new({value}).run()"),
+            format!("Delay::new({value}).wait"),
+            format!("Delay::new({value}).run()"),
         )
     }
 
@@ -374,8 +374,8 @@ fn main() {
             writeln!(plain, "pub fn s{i}{head} {body_p}let _ = fuel; {tail_p} }}");
         let _ = writeln!(
             cases,
-            "    Case {{ source: {source:?}, machine: |a, b| fixture::block_on(machines::p{i}(a, b)), \
-             plain: plain::s{i} }},"
+            "    Case {{ source: {source:?}, machine: |a, b| fixture::block_on(programs::p{i}(a, b)), \
+             plain: programs::s{i} }},"
         );
     }
     cases.push_str("];\n");

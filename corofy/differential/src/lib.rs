@@ -8,45 +8,33 @@
 //! `COROFY_DIFF_SEED` and `COROFY_DIFF_PROGRAMS` choose other programs (the
 //! build reruns when they change), for a longer hunt than the test's default.
 
-/// The futures the programs wait on, and the plain runner.
+/// corofy's own test fixture: Part I's `Future`, `PollState` and `block_on`.
+#[path = "../../tests/fixture/mod.rs"]
+mod corofy_fixture;
+
+/// What the programs wait on, and the side effects they record.
 pub mod fixture {
+    pub use crate::corofy_fixture::own::{Future, PollState};
     use std::cell::RefCell;
-
-    /// Part I's poll result.
-    #[derive(Debug, PartialEq, Eq)]
-    pub enum PollState<T> {
-        /// Done, with the output.
-        Ready(T),
-        /// Poll again.
-        NotReady,
-    }
-
-    /// Part I's future, without a waker.
-    pub trait Future {
-        /// What the future gives.
-        type Output;
-        /// Makes progress.
-        fn poll(&mut self) -> PollState<Self::Output>;
-    }
 
     /// Gives back its value after `value % 3` polls that are not ready.
     #[derive(Debug)]
-    pub struct Countdown {
+    pub struct Delay {
         value: u32,
         left: u32,
     }
 
-    impl Countdown {
+    impl Delay {
         /// A future of `value`.
-        pub fn new(value: u32) -> Countdown {
-            Countdown {
+        pub fn new(value: u32) -> Delay {
+            Delay {
                 value,
                 left: value % 3,
             }
         }
     }
 
-    impl Future for Countdown {
+    impl Future for Delay {
         type Output = u32;
         fn poll(&mut self) -> PollState<u32> {
             if self.left == 0 {
@@ -57,17 +45,13 @@ pub mod fixture {
         }
     }
 
-    /// Polls a future to the end. The plain programs call it in place of
-    /// `.wait`; the test calls it on a whole machine.
-    pub fn block_on<F: Future>(mut future: F) -> F::Output {
-        loop {
-            if let PollState::Ready(value) = future.poll() {
-                return value;
-            }
-        }
+    /// Polls a future to the end.
+    pub fn block_on<F: Future>(future: F) -> F::Output {
+        crate::corofy_fixture::own::block_on(future).0
     }
 
-    /// `future.run()`: [`block_on`] as a method, for the plain programs.
+    /// `future.run()`: [`block_on`] as a method, which the plain programs
+    /// call where the coroutines wait.
     pub trait Run: Future + Sized {
         /// Polls to the end.
         fn run(self) -> Self::Output {
@@ -92,7 +76,8 @@ pub mod fixture {
     }
 }
 
-/// What corofy made of the programs.
+/// The programs: `p0`, `p1`, ... as corofy made them (`machines.rs`), and
+/// `s0`, `s1`, ... as plain functions (`plain.rs`).
 #[allow(
     unused,
     unreachable_code,
@@ -102,23 +87,9 @@ pub mod fixture {
     unused_comparisons
 )]
 #[allow(clippy::all)]
-pub mod machines {
+pub mod programs {
     use crate::fixture::*;
     include!(concat!(env!("OUT_DIR"), "/machines.rs"));
-}
-
-/// The same programs as plain functions.
-#[allow(
-    unused,
-    unreachable_code,
-    unused_assignments,
-    unused_mut,
-    unused_labels,
-    unused_comparisons
-)]
-#[allow(clippy::all)]
-pub mod plain {
-    use crate::fixture::*;
     include!(concat!(env!("OUT_DIR"), "/plain.rs"));
 }
 

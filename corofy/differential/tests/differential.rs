@@ -44,7 +44,7 @@ fn the_programs_exercise_what_they_should() {
         "break 'l",
         "continue;",
         "return ",
-        "if Countdown",
+        "if Delay",
         ").wait > 5",
         "p0(",
     ] {

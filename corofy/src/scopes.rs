@@ -146,8 +146,10 @@ impl Scopes {
         }
     }
 
-    /// Declares every binding of a pattern. Only a plain `name` (or
-    /// `name: Type`) gets a type; a destructured binding's type is unknown.
+    /// Declares every binding of a pattern. A plain `name` (or `name: Type`)
+    /// gets the type written for it, and so does each part of a tuple
+    /// written with a tuple type (`let (a, b): (u32, String)`); any other
+    /// destructured binding's type is unknown.
     pub fn declare_pattern(
         &mut self,
         pat: &Pat,
@@ -166,21 +168,39 @@ impl Scopes {
             Pat::Type(pt) => {
                 self.declare_pattern(&pt.pat, Some((*pt.ty).clone()), borrow, block)
             }
-            other => {
-                struct Bindings<'b>(Vec<&'b syn::PatIdent>);
-                impl<'b> Visit<'b> for Bindings<'b> {
-                    fn visit_pat_ident(&mut self, p: &'b syn::PatIdent) {
-                        self.0.push(p);
-                        syn::visit::visit_pat_ident(self, p);
+            Pat::Paren(p) => self.declare_pattern(&p.pat, ty, borrow, block),
+            Pat::Tuple(tuple) => match ty {
+                Some(Type::Tuple(types))
+                    if types.elems.len() == tuple.elems.len()
+                        && !tuple
+                            .elems
+                            .iter()
+                            .any(|p| matches!(p, Pat::Rest(_))) =>
+                {
+                    for (part, ty) in tuple.elems.iter().zip(types.elems) {
+                        self.declare_pattern(part, Some(ty), borrow, block);
                     }
                 }
-                let mut found = Bindings(Vec::new());
-                found.visit_pat(other);
-                for p in found.0 {
-                    let borrow = borrow.or(p.by_ref.map(|r| r.span));
-                    self.declare_binding(p, None, borrow, block);
-                }
+                _ => self.declare_untyped(pat, borrow, block),
+            },
+            other => self.declare_untyped(other, borrow, block),
+        }
+    }
+
+    /// Declares every binding of `pat`, with no type.
+    fn declare_untyped(&mut self, pat: &Pat, borrow: Option<Span>, block: BlockId) {
+        struct Bindings<'b>(Vec<&'b syn::PatIdent>);
+        impl<'b> Visit<'b> for Bindings<'b> {
+            fn visit_pat_ident(&mut self, p: &'b syn::PatIdent) {
+                self.0.push(p);
+                syn::visit::visit_pat_ident(self, p);
             }
+        }
+        let mut found = Bindings(Vec::new());
+        found.visit_pat(pat);
+        for p in found.0 {
+            let borrow = borrow.or(p.by_ref.map(|r| r.span));
+            self.declare_binding(p, None, borrow, block);
         }
     }
 

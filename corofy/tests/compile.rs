@@ -109,6 +109,9 @@ mod c33;
 #[rustfmt::skip]
 #[path = "corpus/34-raw-identifier.rs"]
 mod c34;
+#[rustfmt::skip]
+#[path = "corpus/35-tuple-destructuring.rs"]
+mod c35;
 
 use delayserver::DelayServer;
 use fixture::own::block_on;
@@ -206,6 +209,7 @@ fn control_flow_gives_what_plain_rust_gives() {
     // A raw identifier keeps its name; its machine is `Type`.
     let machine: c34::Type = c34::r#type(40);
     assert_eq!(block_on(machine).0, 42);
+    assert_eq!(block_on(c35::pair_then_count()).0, "ab4");
     let seen = Rc::new(std::cell::Cell::new(0));
     block_on(c28::note(Rc::clone(&seen)));
     assert_eq!(seen.get(), 2);

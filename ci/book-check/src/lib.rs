@@ -321,6 +321,23 @@ impl Checker {
         for block in blocks.iter().filter(|b| b.language.is_some()) {
             self.check_block_end(page, block);
         }
+        // A listing says what it is for before it starts: never straight
+        // after a heading.
+        let lines: Vec<&str> = text.lines().collect();
+        for block in blocks.iter().filter(|b| b.is_rust() && b.includes > 0) {
+            let before = lines[..block.first.saturating_sub(1)]
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty());
+            if before.is_some_and(|l| l.trim_start().starts_with('#')) {
+                self.report(
+                    page,
+                    block.first,
+                    "a listing right after a heading: say in a sentence what it shows \
+                     and why, first",
+                );
+            }
+        }
         for (number, problem) in
             changes::check(page.parent().unwrap_or(Path::new("")), &text)
         {

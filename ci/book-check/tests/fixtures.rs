@@ -89,6 +89,18 @@ fn inline_rust_is_refused() {
 }
 
 #[test]
+fn a_listing_straight_after_a_heading_is_refused() {
+    let page = page_with("The function:\n", "## The function\n");
+    assert_eq!(
+        problems(&[(PAGE, Some(&page))]),
+        [
+            "book/src/demo.md:5: a listing right after a heading: say in a sentence what \
+             it shows and why, first"
+        ]
+    );
+}
+
+#[test]
 fn an_empty_rust_block_is_refused() {
     let page =
         page_with("{{#include ../../chapters/01-demo/src/lib.rs:greet}}\n", "");

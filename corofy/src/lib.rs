@@ -133,8 +133,10 @@ pub fn nesting(source: &str) -> Result<usize, Error> {
 
 pub use scan::MAX_NESTING;
 
-/// The stack [`rewrite`]'s phases run on: about thirty times what a debug
-/// build needs at `scan`'s nesting limit. Only the part used is ever touched.
+/// The stack [`rewrite`]'s phases run on. `tests/limits.rs` rewrites input
+/// at the nesting limit with it on a debug build, the hungriest; the default
+/// 2 MiB of a test thread overflowed at about a tenth of the limit. Only the
+/// part used is ever touched.
 pub const STACK: usize = 64 << 20;
 
 fn phases(

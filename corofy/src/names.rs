@@ -180,3 +180,105 @@ impl<'ast> Visit<'ast> for Bindings {
     // Items inside the body are their own scopes: their bindings hide nothing.
     fn visit_item(&mut self, _: &'ast Item) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Target;
+
+    /// corofy's report for `source`, or `None` when it is accepted.
+    fn refusal(source: &str, target: Option<Target>) -> Option<String> {
+        crate::rewrite(source, "t.coro", target)
+            .err()
+            .map(|e| e.message)
+    }
+
+    const WAIT: &str = "let x: u32 = G::new().wait; x";
+
+    #[test]
+    fn a_machine_name_the_file_already_has_is_refused() {
+        for item in [
+            "struct Fetch;",
+            "enum FetchState {}",
+            "type Fetch = u8;",
+            "trait Fetch {}",
+            "union Fetch { a: u8 }",
+            "use a::Fetch;",
+            "use a::{b::FetchState};",
+            "use a::b as Fetch;",
+        ] {
+            let source =
+                format!("{item}\ncoroutine fn fetch() -> u32 {{ {WAIT} }}\n");
+            let message = refusal(&source, None).unwrap_or_default();
+            assert!(message.contains("already has"), "{item}: {message:?}");
+        }
+        // A function of that name is in the other namespace: no clash.
+        let source =
+            format!("fn Fetch() {{}}\ncoroutine fn fetch() -> u32 {{ {WAIT} }}\n");
+        assert_eq!(refusal(&source, None), None);
+    }
+
+    #[test]
+    fn two_machines_with_one_name_are_refused() {
+        for (a, b) in [("two", "two_"), ("f", "f_state"), ("get_it", "get__it")] {
+            let source = format!(
+                "coroutine fn {a}() -> u32 {{ {WAIT} }}\ncoroutine fn {b}() -> u32 {{ {WAIT} }}\n"
+            );
+            let message = refusal(&source, None).unwrap_or_default();
+            assert!(
+                message.contains("would both be named"),
+                "{a}/{b}: {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_without_a_type_name_are_refused_and_raw_ones_work() {
+        for name in ["__", "_1", "self_"] {
+            let source = format!("coroutine fn {name}() -> u32 {{ {WAIT} }}\n");
+            let message = refusal(&source, None).unwrap_or_default();
+            assert!(
+                message.contains("cannot make a type name"),
+                "{name}: {message:?}"
+            );
+        }
+        let source = format!("coroutine fn r#type() -> u32 {{ {WAIT} }}\n");
+        let generated = crate::rewrite(&source, "t.coro", None).unwrap_or_default();
+        assert!(generated.contains("struct Type"), "{generated}");
+    }
+
+    #[test]
+    fn a_binding_that_hides_the_machines_own_names_is_refused() {
+        let cases = [
+            ("let waker: u32 = G::new().wait; waker", Some(Target::Waker)),
+            ("let cx: u32 = G::new().wait; cx", Some(Target::Std)),
+            ("let __out: u32 = G::new().wait; __out", None),
+            ("let __awaited: u32 = G::new().wait; __awaited", None),
+            ("let __iter0: u32 = G::new().wait; __iter0", None),
+            (
+                "'machine: loop { let x: u32 = G::new().wait; break x; }",
+                None,
+            ),
+            (
+                "match 1 { waker => { let x: u32 = G::new().wait; x + waker } }",
+                Some(Target::Waker),
+            ),
+        ];
+        for (body, target) in cases {
+            let source = format!("coroutine fn f() -> u32 {{ {body} }}\n");
+            let message = refusal(&source, target).unwrap_or_default();
+            assert!(message.contains("uses for itself"), "{body}: {message:?}");
+        }
+        // The names only matter where the machine uses them.
+        for (body, target) in [
+            ("let waker: u32 = G::new().wait; waker", Some(Target::Own)),
+            ("let cx: u32 = G::new().wait; cx", Some(Target::Waker)),
+            (
+                "fn inner(waker: u32) -> u32 { waker } let x: u32 = G::new().wait; inner(x)",
+                Some(Target::Waker),
+            ),
+        ] {
+            let source = format!("coroutine fn f() -> u32 {{ {body} }}\n");
+            assert_eq!(refusal(&source, target), None, "{body}");
+        }
+    }
+}

@@ -6,11 +6,13 @@
 #![allow(clippy::unwrap_used)] // in a test, a panic is the failure report
 
 use ch13_uring_pool::executor::{
-    Pool, pool_or_skip, spawn, stats, until_submitted,
+    Pool, poll_once, pool_or_skip, spawn, stats, until_submitted,
 };
 use ch13_uring_pool::op::Pipe;
 use ch13_uring_pool::task::{Either, race, timeout};
 use ch13_uring_pool::time::sleep;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 fn pool_of_one_operation() -> Option<Pool> {
@@ -26,7 +28,19 @@ fn an_operation_beyond_the_bound_waits_for_room() {
     pool.block_on(async {
         let (first, second) = (Pipe::new().unwrap(), Pipe::new().unwrap());
         let reader = first.clone();
-        let read = spawn(async move { reader.read(Vec::with_capacity(8)).await });
+        // The read must hold the room before the write is spawned: a worker
+        // could otherwise poll the write first, which would then never wait.
+        let holds_room = Arc::new(AtomicBool::new(false));
+        let holds = holds_room.clone();
+        let read = spawn(async move {
+            let mut read = Box::pin(reader.read(Vec::with_capacity(8)));
+            let _ = poll_once(&mut read).await; // registered: it has the room
+            holds.store(true, Ordering::SeqCst);
+            read.await
+        });
+        while !holds_room.load(Ordering::SeqCst) {
+            ch13_uring_pool::task::yield_now().await;
+        }
         until_submitted().await;
         // Another pipe altogether: the write waits only for room.
         let writer = second.clone();
